@@ -1,0 +1,55 @@
+"""tinygrad_course: a small, exact automatic-differentiation engine for the
+"Neural Networks and Deep Learning" course.
+
+>>> from tinygrad_course import Tensor
+>>> a, b, c = Tensor(5.0, name="a"), Tensor(3.0, name="b"), Tensor(2.0, name="c")
+"""
+
+from . import functional, ops, testing
+from .autograd import (
+    detect_anomaly,
+    enable_grad,
+    grad,
+    is_anomaly_enabled,
+    is_grad_enabled,
+    no_grad,
+    set_detect_anomaly,
+)
+from .errors import (
+    AnomalyError,
+    GradientError,
+    InPlaceModificationError,
+    InputTypeError,
+    InputValueError,
+    ShapeError,
+    TinygradCourseError,
+)
+from .tensor import Tensor, concatenate, maximum, minimum, stack, where
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AnomalyError",
+    "GradientError",
+    "InPlaceModificationError",
+    "InputTypeError",
+    "InputValueError",
+    "ShapeError",
+    "Tensor",
+    "TinygradCourseError",
+    "concatenate",
+    "detect_anomaly",
+    "enable_grad",
+    "functional",
+    "grad",
+    "is_anomaly_enabled",
+    "is_grad_enabled",
+    "maximum",
+    "minimum",
+    "no_grad",
+    "ops",
+    "set_detect_anomaly",
+    "stack",
+    "testing",
+    "where",
+]

@@ -1,0 +1,416 @@
+"""The computation graph and the chain rule that walks it backwards.
+
+Every differentiable result records a ``Node`` (its ``grad_fn``): the ``Op`` that made it, its
+``parents`` (the input tensors) and the op's parameters. ``backward`` visits the tensors in
+reverse topological order, so each tensor's gradient ``dJ/dt`` is complete before it is pushed
+to its parents: ``dJ/dparent += vjp(dJ/dt)`` — the chain rule, one op at a time.
+
+This module knows tensors only by their attributes (``_data``, ``grad``, ``grad_fn``, ...), so
+it sits below ``tensor.py`` and ``ops.py`` and never imports them.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import numpy as np
+
+from .errors import AnomalyError, GradientError, InPlaceModificationError, ShapeError
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# --------------------------------------------------------------------------- grad mode
+
+# A ContextVar is per thread and per asyncio task, so one thread's no_grad() never leaks into
+# another's training loop.
+_grad_enabled: ContextVar[bool] = ContextVar("tinygrad_course_grad_enabled", default=True)
+
+
+def is_grad_enabled() -> bool:
+    """True when new operations are recorded into the graph (the default)."""
+    return _grad_enabled.get()
+
+
+class _GradMode:
+    """Context manager and decorator that sets grad mode, then restores the previous one."""
+
+    enabled: bool
+
+    def __new__(cls, func: Callable[..., Any] | None = None) -> Any:
+        self = super().__new__(cls)
+        self._tokens = []
+        # `@no_grad` (bare) and `@no_grad()` both decorate.
+        return self if func is None else self(func)
+
+    def __enter__(self) -> None:
+        self._tokens.append(_grad_enabled.set(self.enabled))
+
+    def __exit__(self, *exc_info: object) -> None:
+        _grad_enabled.reset(self._tokens.pop())
+
+    def __call__(self, func: F) -> F:
+        mode = type(self)
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with mode():
+                return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_GradMode):
+    """Record nothing: results don't require grad. Use for evaluation and parameter updates."""
+
+    enabled = False
+
+
+class enable_grad(_GradMode):
+    """Record operations again, even inside ``no_grad()``."""
+
+    enabled = True
+
+
+# --------------------------------------------------------------------------- anomaly mode
+
+_anomaly_enabled = False
+
+
+def set_detect_anomaly(enabled: bool) -> None:
+    """Turn NaN/inf detection on or off for the whole process (off by default: it costs time)."""
+    global _anomaly_enabled
+    _anomaly_enabled = bool(enabled)
+
+
+def is_anomaly_enabled() -> bool:
+    return _anomaly_enabled
+
+
+class detect_anomaly:
+    """Raise ``AnomalyError`` at the first NaN or inf, naming the op and your line that made it.
+
+    Inside this block every op remembers the source line that created it (outside, nothing is
+    captured, so normal runs pay nothing).
+    """
+
+    def __enter__(self) -> None:
+        self._previous = _anomaly_enabled
+        set_detect_anomaly(True)
+
+    def __exit__(self, *exc_info: object) -> None:
+        set_detect_anomaly(self._previous)
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _user_frame() -> str:
+    """The first caller outside this package: where the user wrote the operation."""
+    frame = sys._getframe(1)
+    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _PACKAGE_DIR:
+        frame = frame.f_back
+    if frame is None:
+        return "<unknown>"
+    return f"{frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}"
+
+
+def _check_finite(what: str, op: Op, inputs: Sequence[Tensor], array: np.ndarray, origin: str) -> None:
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        kind = "NaN" if np.isnan(array).any() else "inf"
+        shapes = ", ".join(str(t.shape) for t in inputs)
+        raise AnomalyError(
+            f"{what} of '{op.name}' produced {kind} (input shapes {shapes}); "
+            f"the operation was created at {origin}"
+        )
+
+
+# --------------------------------------------------------------------------- in-place tracking
+
+# A global clock that ticks only when some tensor's `.data` is replaced or changed in place.
+# A node remembers the clock at its creation; a parent modified later has a larger stamp.
+# One integer per node instead of a version tuple: cheap enough to be always on.
+_clock = 0
+
+
+def tick() -> int:
+    """Advance the modification clock; ``Tensor.data``'s setter stamps the tensor with it."""
+    global _clock
+    _clock += 1
+    return _clock
+
+
+# --------------------------------------------------------------------------- ops and nodes
+
+
+class Node:
+    """How a tensor was made: the ``grad_fn`` that backward follows to its ``parents``."""
+
+    __slots__ = ("op", "parents", "params", "stamp", "origin")
+
+    def __init__(self, op: Op, parents: tuple[Tensor, ...], params: dict[str, Any]) -> None:
+        self.op = op
+        self.parents = parents
+        self.params = params
+        self.stamp = _clock
+        self.origin = _user_frame() if _anomaly_enabled else None
+
+    def __repr__(self) -> str:
+        return f"<{self.op.name}>"
+
+
+VJP = Callable[..., "Tensor"]
+
+
+class Op:
+    """A differentiable primitive: a numpy ``forward`` and one VJP per input.
+
+    ``vjps[i](g, out, *inputs, **params)`` returns ``dJ/dinputs[i]`` given ``g = dJ/dout``, in
+    Tensor operations so that ``create_graph=True`` can differentiate it again. It may return
+    the broadcast shape: the engine sums it back to the input's shape (``unbroadcast``).
+    Variadic ops (``concatenate``, ``stack``) give one ``vjp_each(i, g, out, *inputs, **params)``.
+    ``rules`` are the same VJPs in words, for the graph pictures.
+    """
+
+    __slots__ = ("name", "symbol", "forward", "vjps", "vjp_each", "rules")
+
+    def __init__(
+        self,
+        name: str,
+        symbol: str,
+        forward: Callable[..., Any],
+        *vjps: VJP,
+        vjp_each: Callable[..., Tensor] | None = None,
+        rules: tuple[str, ...] = (),
+    ) -> None:
+        self.name, self.symbol, self.forward = name, symbol, forward
+        self.vjps, self.vjp_each, self.rules = vjps, vjp_each, rules
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r})"
+
+    def __call__(self, *inputs: Tensor, **params: Any) -> Tensor:
+        try:
+            data = self.forward(*[t._data for t in inputs], **params)
+        except (ValueError, IndexError, TypeError) as error:
+            raise self._explain(inputs, params, error) from None
+        if type(data) is not np.ndarray:  # numpy reductions return scalars, not 0-d arrays
+            data = np.asarray(data)
+        out = inputs[0]._wrap(data)
+        if _anomaly_enabled:
+            _check_finite("the forward pass", self, inputs, data, _user_frame())
+        if _grad_enabled.get():
+            for t in inputs:
+                if t.requires_grad:
+                    out.requires_grad = True
+                    out.grad_fn = Node(self, inputs, params)
+                    break
+        return out
+
+    def _explain(self, inputs: Sequence[Tensor], params: dict[str, Any], error: Exception) -> Exception:
+        shapes = " and ".join(str(t.shape) for t in inputs)
+        detail = f" with {params}" if params else ""
+        if self.name == "matmul":
+            a, b = (t.shape for t in inputs)
+            return ShapeError(
+                f"matmul: shapes {a} @ {b} do not fit: the last axis of the left ({a[-1:] or 'scalar'}) "
+                f"must equal the {'first' if len(b) < 2 else 'second-to-last'} axis of the right. "
+                "In the course's layout Z = W @ A + b, W is (n[l], n[l-1]) and A is (n[l-1], m)."
+            )
+        if isinstance(error, IndexError):
+            return ShapeError(f"{self.name}: index{detail} does not fit shape {shapes}: {error}")
+        return ShapeError(f"{self.name}: cannot apply to shapes {shapes}{detail}: {error}")
+
+
+# --------------------------------------------------------------------------- backward
+
+
+def unbroadcast(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """Sum a gradient back to ``shape``: the reverse of numpy broadcasting.
+
+    An input that was broadcast was *used* once per copy, so its gradient is the sum over the
+    copies (e.g. ``db = sum over m of dZ`` for the bias in ``Z = W @ A + b``).
+    """
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+    )
+    return grad.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+def topological_order(roots: Iterable[Tensor], all_tensors: bool = False) -> list[Tensor]:
+    """Tensors of the graph behind ``roots``, each after all of its parents.
+
+    An explicit stack instead of recursion, so a chain of a million ops is fine. By default only
+    tensors that need a gradient; ``all_tensors=True`` includes constants (for the pictures).
+    """
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False) for root in reversed(list(roots))]
+    while stack:
+        tensor, parents_done = stack.pop()
+        if parents_done:
+            order.append(tensor)
+            continue
+        if id(tensor) in visited:
+            continue
+        visited.add(id(tensor))
+        stack.append((tensor, True))
+        if tensor.grad_fn is not None:
+            for parent in reversed(tensor.grad_fn.parents):
+                if (all_tensors or parent.requires_grad) and id(parent) not in visited:
+                    stack.append((parent, False))
+    return order
+
+
+def _check_unmodified(tensor: Tensor, node: Node) -> None:
+    for t in (tensor, *node.parents):
+        if t._modified_at > node.stamp:
+            name = f"'{t.name}'" if t.name else f"of shape {t.shape}"
+            raise InPlaceModificationError(
+                f"the tensor {name} was modified in place (its .data changed) after '{node.op.name}' "
+                "used it, so the gradient would be wrong. Run backward() before updating "
+                "parameters, or rebuild the graph (run the forward pass again) after the update."
+            )
+
+
+def propagate(
+    roots: Sequence[Tensor],
+    seeds: Sequence[Tensor],
+    create_graph: bool,
+    accumulate: bool,
+    wanted: Sequence[Tensor] = (),
+) -> dict[int, Tensor]:
+    """Run the chain rule from ``roots`` (with gradients ``seeds``) back to the leaves.
+
+    With ``accumulate``, leaves add into ``.grad`` and every intermediate gets a fresh ``.grad``;
+    gradients of the ``wanted`` tensors are returned (keyed by ``id``) either way.
+    """
+    grads: dict[int, Tensor] = {}
+    for root, seed in zip(roots, seeds, strict=True):
+        grads[id(root)] = seed if id(root) not in grads else grads[id(root)] + seed
+    wanted_ids = {id(t) for t in wanted}
+    found: dict[int, Tensor] = {}
+    handed_out: set[int] = set()
+    # Backward rules are Tensor ops: recorded only when the gradient must be differentiable.
+    token = _grad_enabled.set(create_graph)
+    try:
+        for tensor in reversed(topological_order(roots)):
+            g = grads.pop(id(tensor))
+            if tensor._hooks:
+                for hook in list(tensor._hooks.values()):
+                    replaced = hook(g)
+                    if replaced is not None:
+                        g = tensor._lift(replaced)
+            if id(tensor) in wanted_ids:
+                found[id(tensor)] = g
+            node = tensor.grad_fn
+            if accumulate:
+                shown = g
+                if not create_graph:
+                    shown = g._data
+                    # A pass-through VJP (add, broadcast) hands one array to several tensors:
+                    # each .grad gets its own, so editing one never changes another.
+                    if id(shown) in handed_out:
+                        shown = shown.copy()
+                    handed_out.add(id(shown))
+                if node is None:
+                    tensor._accumulate(shown)
+                else:
+                    tensor.grad = shown
+            if node is None:
+                continue
+            _check_unmodified(tensor, node)
+            op, parents, params = node.op, node.parents, node.params
+            for i, parent in enumerate(parents):
+                if not parent.requires_grad:
+                    continue
+                if op.vjp_each is None:
+                    parent_grad = op.vjps[i](g, tensor, *parents, **params)
+                else:
+                    parent_grad = op.vjp_each(i, g, tensor, *parents, **params)
+                if parent_grad.shape != parent.shape:
+                    parent_grad = unbroadcast(parent_grad, parent.shape)
+                if _anomaly_enabled:
+                    _check_finite(f"the backward pass (gradient for input {i})", op, parents,
+                                  parent_grad._data, node.origin or "<unknown>")
+                previous = grads.get(id(parent))
+                grads[id(parent)] = parent_grad if previous is None else previous + parent_grad
+    finally:
+        _grad_enabled.reset(token)
+    return found
+
+
+def seed_gradient(root: Tensor, gradient: Any) -> Tensor:
+    """``dJ/dJ = 1`` for a scalar; otherwise the caller's ``gradient``, checked against the shape."""
+    if not root.requires_grad:
+        raise GradientError(
+            "backward() needs a tensor that requires grad, but none of this tensor's inputs had "
+            "requires_grad=True (or it was computed inside no_grad()). Create the parameters with "
+            "Tensor(..., requires_grad=True)."
+        )
+    if gradient is None:
+        if root.size != 1:
+            raise GradientError(
+                f"backward() without `gradient` works only on a scalar (like the cost J), but this "
+                f"tensor has shape {root.shape}. Reduce it first (e.g. J = L.mean()), or pass "
+                f"gradient= an array of shape {root.shape} holding dJ/d(this tensor)."
+            )
+        return root._wrap(np.ones(root.shape, dtype=root.dtype))
+    seed = root._lift(gradient).detach()
+    if seed.shape != root.shape:
+        raise ShapeError(
+            f"backward(gradient=...) needs a gradient of the tensor's shape {root.shape}, "
+            f"got shape {seed.shape}."
+        )
+    # A private copy: the caller may reuse their array, and leaves may keep this one as .grad.
+    return root._wrap(np.array(seed._data, dtype=root.dtype))
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any | Sequence[Any] | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor, ...]:
+    """Gradients of ``outputs`` with respect to ``inputs``, leaving every ``.grad`` untouched.
+
+    Like ``torch.autograd.grad``: returns one Tensor per input. With ``create_graph=True`` the
+    results carry their own graph, so ``grad`` can be applied again (d²J/da², d³J/da³, ...).
+    """
+    single_output = hasattr(outputs, "grad_fn")
+    outputs = [outputs] if single_output else list(outputs)  # type: ignore[list-item,arg-type]
+    inputs = [inputs] if hasattr(inputs, "grad_fn") else list(inputs)  # type: ignore[list-item,arg-type]
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif single_output:
+        grad_outputs = [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ShapeError(f"grad(): {len(outputs)} outputs but {len(grad_outputs)} grad_outputs.")
+    for t in inputs:
+        if not t.requires_grad:
+            raise GradientError(f"grad(): an input of shape {t.shape} does not require grad.")
+    seeds = [seed_gradient(out, g) for out, g in zip(outputs, grad_outputs, strict=True)]
+    found = propagate(outputs, seeds, create_graph, accumulate=False, wanted=inputs)
+    results = []
+    for t in inputs:
+        if id(t) in found:
+            results.append(found[id(t)])
+        elif allow_unused:
+            results.append(t._wrap(np.zeros(t.shape, dtype=t.dtype)))
+        else:
+            raise GradientError(
+                f"grad(): an input of shape {t.shape} was not used to compute the outputs; pass "
+                "allow_unused=True to get zeros for it."
+            )
+    return tuple(results)

@@ -1,0 +1,36 @@
+"""The library's exceptions: one root class, each also a matching built-in.
+
+Catch ``TinygradCourseError`` for anything this library raises on purpose; catch ``TypeError``
+or ``ValueError`` as you would for numpy. Every message names what was wrong and what was
+expected.
+"""
+
+from __future__ import annotations
+
+
+class TinygradCourseError(Exception):
+    """Root of every error this library raises on purpose."""
+
+
+class InputTypeError(TinygradCourseError, TypeError):
+    """An argument of the wrong type (a string where numbers were expected, ...)."""
+
+
+class InputValueError(TinygradCourseError, ValueError):
+    """An argument of the right type but an unusable value (NaN labels, ragged lists, ...)."""
+
+
+class ShapeError(InputValueError):
+    """Shapes that do not fit the operation (``W @ A`` with mismatched inner sizes, ...)."""
+
+
+class GradientError(TinygradCourseError, RuntimeError):
+    """``backward()`` cannot run as asked (non-scalar output, no ``requires_grad``, ...)."""
+
+
+class InPlaceModificationError(GradientError):
+    """A tensor saved for backward was changed in place between forward and backward."""
+
+
+class AnomalyError(GradientError):
+    """Under ``detect_anomaly()``: an operation produced NaN or inf."""

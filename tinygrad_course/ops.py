@@ -1,0 +1,273 @@
+"""The op table: every differentiable primitive, its forward and its backward rule side by side.
+
+Read each entry as one chain-rule step. For ``out = f(a, b)`` and an upstream gradient
+``g = dJ/dout``, the VJPs return ``dJ/da = g · ∂out/∂a`` and ``dJ/db = g · ∂out/∂b``. They are
+written in Tensor operations, so the backward pass can itself be differentiated
+(``backward(create_graph=True)``); under a plain ``backward()`` they run with recording off.
+
+A VJP may return a gradient of the broadcast shape: the engine sums it back to the input's
+shape in one place (``autograd.unbroadcast``). ``rules`` say the same VJPs in words, for the
+backward picture. Masks such as ``a > 0`` are constants: their derivative is zero almost
+everywhere, which is what makes the second derivative of ReLU zero.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .autograd import Op
+
+Axis = int | tuple[int, ...] | None
+
+# --------------------------------------------------------------------------- arithmetic
+
+add = Op("add", "+", np.add,
+         lambda g, out, a, b: g,
+         lambda g, out, a, b: g,
+         rules=("· 1", "· 1"))
+
+sub = Op("sub", "−", np.subtract,
+         lambda g, out, a, b: g,
+         lambda g, out, a, b: -g,
+         rules=("· 1", "· (−1)"))
+
+mul = Op("mul", "×", np.multiply,
+         lambda g, out, a, b: g * b,
+         lambda g, out, a, b: g * a,
+         rules=("⊙ b", "⊙ a"))
+
+div = Op("div", "÷", np.divide,
+         lambda g, out, a, b: g / b,
+         lambda g, out, a, b: -g * out / b,          # d(a/b)/db = −a/b² = −out/b
+         rules=("÷ b", "⊙ (−a / b²)"))
+
+power = Op("pow", "^", np.power,
+           lambda g, out, a, b: g * b * a ** (b - 1),
+           lambda g, out, a, b: g * out * a.log(),   # d(aᵇ)/db = aᵇ · ln a
+           rules=("⊙ b·aᵇ⁻¹", "⊙ aᵇ·ln a"))
+
+neg = Op("neg", "−", np.negative,
+         lambda g, out, a: -g,
+         rules=("· (−1)",))
+
+# --------------------------------------------------------------------------- matrices and shapes
+
+
+def _swap_last_axes(t: Any) -> Any:
+    axes = list(range(t.ndim))
+    axes[-2:] = axes[-1], axes[-2]
+    return transpose(t, axes=tuple(axes))
+
+
+def _matmul_vjp_a(g: Any, out: Any, a: Any, b: Any) -> Any:
+    if b.ndim == 1:                                  # out[..., i] = Σₖ a[..., i, k] b[k]
+        return g.reshape((*g.shape, 1)) * b
+    if a.ndim == 1:                                  # out[..., j] = Σₖ a[k] b[..., k, j]
+        return (b @ g.reshape((*g.shape, 1))).reshape(b.shape[:-1])
+    return g @ _swap_last_axes(b)                    # Z = W @ A: dW = dZ · Aᵀ
+
+
+def _matmul_vjp_b(g: Any, out: Any, a: Any, b: Any) -> Any:
+    if a.ndim == 1:                                  # dB[..., k, j] = a[k] g[..., j]
+        if b.ndim == 1:
+            return g * a
+        return a.reshape((*a.shape, 1)) * g.reshape((*g.shape[:-1], 1, *g.shape[-1:]))
+    if b.ndim == 1:                                  # db[k] = Σᵢ a[..., i, k] g[..., i]
+        product = _swap_last_axes(a) @ g.reshape((*g.shape, 1))
+        return product.reshape(product.shape[:-1])
+    return _swap_last_axes(a) @ g                    # Z = W @ A: dA = Wᵀ · dZ
+
+
+matmul = Op("matmul", "@", np.matmul, _matmul_vjp_a, _matmul_vjp_b, rules=("· Bᵀ", "Aᵀ ·"))
+
+
+def _inverse_axes(axes: tuple[int, ...] | None) -> tuple[int, ...] | None:
+    return None if axes is None else tuple(np.argsort(axes).tolist())
+
+
+transpose = Op("transpose", "ᵀ", lambda a, axes: np.transpose(a, axes),
+               lambda g, out, a, axes: transpose(g, axes=_inverse_axes(axes)),
+               rules=("transposed back",))
+
+reshape = Op("reshape", "reshape", lambda a, shape: np.reshape(a, shape),
+             lambda g, out, a, shape: reshape(g, shape=a.shape),
+             rules=("reshaped back",))
+
+# The VJP returns g at the broadcast shape; the engine's unbroadcast sums it back to a's shape.
+broadcast_to = Op("broadcast_to", "broadcast", lambda a, shape: np.broadcast_to(a, shape),
+                  lambda g, out, a, shape: g,
+                  rules=("Σ over broadcast axes",))
+
+
+def _is_basic_index(index: Any) -> bool:
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts)
+
+
+def _scatter_add_forward(g: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
+    out = np.zeros(shape, dtype=g.dtype)
+    if _is_basic_index(index):
+        out[index] = g                               # a basic index never repeats an element
+    else:
+        np.add.at(out, index, g)                     # x[[0, 0]] used x[0] twice: its gradients add
+    return out
+
+
+getitem = Op("getitem", "[ ]", lambda a, index: a[index],
+             lambda g, out, a, index: scatter_add(g, index=index, shape=a.shape),
+             rules=("scattered into zeros",))
+
+scatter_add = Op("scatter_add", "scatter", _scatter_add_forward,
+                 lambda g, out, a, index, shape: getitem(g, index=index),
+                 rules=("indexed",))
+
+# --------------------------------------------------------------------------- reductions
+
+
+def _kept_shape(shape: tuple[int, ...], axis: Axis) -> tuple[int, ...]:
+    """``shape`` after reducing over ``axis`` with ``keepdims=True``."""
+    if axis is None:
+        return (1,) * len(shape)
+    axes = {a % len(shape) for a in (axis if isinstance(axis, tuple) else (axis,))}
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _expand(g: Any, a: Any, axis: Axis, keepdims: bool) -> Any:
+    """Undo a reduction: put the reduced axes back (size 1) and broadcast to ``a``'s shape."""
+    if not keepdims:
+        g = reshape(g, shape=_kept_shape(a.shape, axis))
+    return broadcast_to(g, shape=a.shape)
+
+
+def _max_vjp(g: Any, out: Any, a: Any, axis: Axis, keepdims: bool) -> Any:
+    winners = a._data == out._data.reshape(_kept_shape(a.shape, axis))
+    # Ties share the gradient equally, so the shares still add up to g.
+    share = winners / winners.sum(axis=axis, keepdims=True)
+    return _expand(g, a, axis, keepdims) * share
+
+
+sum_ = Op("sum", "Σ", lambda a, axis, keepdims: np.sum(a, axis=axis, keepdims=keepdims),
+          lambda g, out, a, axis, keepdims: _expand(g, a, axis, keepdims),
+          rules=("copied to every summed element",))
+
+mean = Op("mean", "mean", lambda a, axis, keepdims: np.mean(a, axis=axis, keepdims=keepdims),
+          lambda g, out, a, axis, keepdims: _expand(g, a, axis, keepdims) / (a.size // max(out.size, 1)),
+          rules=("copied, ÷ count",))
+
+max_ = Op("max", "max", lambda a, axis, keepdims: np.max(a, axis=axis, keepdims=keepdims),
+          _max_vjp,
+          rules=("to the maximum (ties share)",))
+
+# --------------------------------------------------------------------------- elementwise functions
+
+
+def _stable_sigmoid(x: np.ndarray) -> np.ndarray:
+    e = np.exp(-np.abs(x))                           # exp of a non-positive number never overflows
+    return np.where(x >= 0, 1, e) / (1 + e)          # 1/(1+e⁻ˣ) for x ≥ 0, eˣ/(1+eˣ) for x < 0
+
+
+def _stable_softplus(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))   # log(1 + eˣ) without overflow
+
+
+exp = Op("exp", "exp", np.exp,
+         lambda g, out, a: g * out,                  # (eᵃ)' = eᵃ
+         rules=("⊙ exp(a)",))
+
+log = Op("log", "log", np.log,
+         lambda g, out, a: g / a,
+         rules=("÷ a",))
+
+sqrt = Op("sqrt", "√", np.sqrt,
+          lambda g, out, a: g / (out * 2),
+          rules=("÷ 2√a",))
+
+abs_ = Op("abs", "|·|", np.abs,
+          lambda g, out, a: g * np.sign(a._data),    # 0 at a = 0: a subgradient
+          rules=("⊙ sign(a)",))
+
+relu = Op("relu", "ReLU", lambda a: np.maximum(a, 0),
+          lambda g, out, a: g * (a._data > 0),       # 0 at a = 0, as the course's relu_backward
+          rules=("⊙ [a > 0]",))
+
+leaky_relu = Op("leaky_relu", "LeakyReLU",
+                lambda a, slope: np.where(a > 0, a, a * slope),
+                lambda g, out, a, slope: g * np.where(a._data > 0, 1.0, slope),
+                rules=("⊙ (1 or slope)",))
+
+sigmoid = Op("sigmoid", "σ", _stable_sigmoid,
+             lambda g, out, a: g * out * (1 - out),  # σ' = σ(1 − σ)
+             rules=("⊙ σ(1 − σ)",))
+
+tanh = Op("tanh", "tanh", np.tanh,
+          lambda g, out, a: g * (1 - out * out),     # tanh' = 1 − tanh², the course's 1 − A²
+          rules=("⊙ (1 − A²)",))
+
+softplus = Op("softplus", "softplus", _stable_softplus,
+              lambda g, out, a: g * sigmoid(a),      # d log(1 + eᵃ)/da = σ(a)
+              rules=("⊙ σ(a)",))
+
+# --------------------------------------------------------------------------- selections
+
+
+def _share(x: np.ndarray, y: np.ndarray, wins: np.ndarray) -> np.ndarray:
+    return wins + 0.5 * (x == y)                     # ties split evenly, as in max
+
+
+maximum = Op("maximum", "max", np.maximum,
+             lambda g, out, a, b: g * _share(a._data, b._data, a._data > b._data),
+             lambda g, out, a, b: g * _share(a._data, b._data, b._data > a._data),
+             rules=("⊙ [a ≥ b]", "⊙ [b ≥ a]"))
+
+minimum = Op("minimum", "min", np.minimum,
+             lambda g, out, a, b: g * _share(a._data, b._data, a._data < b._data),
+             lambda g, out, a, b: g * _share(a._data, b._data, b._data < a._data),
+             rules=("⊙ [a ≤ b]", "⊙ [b ≤ a]"))
+
+
+def _inside(a: np.ndarray, low: float | None, high: float | None) -> np.ndarray:
+    inside = np.ones(a.shape, dtype=bool)
+    if low is not None:
+        inside &= a >= low
+    if high is not None:
+        inside &= a <= high
+    return inside
+
+
+clip = Op("clip", "clip", lambda a, low, high: np.clip(a, low, high),
+          lambda g, out, a, low, high: g * _inside(a._data, low, high),
+          rules=("⊙ [low ≤ a ≤ high]",))
+
+where = Op("where", "where", lambda a, b, condition: np.where(condition, a, b),
+           lambda g, out, a, b, condition: g * condition,
+           lambda g, out, a, b, condition: g * ~condition,
+           rules=("⊙ condition", "⊙ not condition"))
+
+# --------------------------------------------------------------------------- joining
+
+
+def _concatenate_vjp(i: int, g: Any, out: Any, *inputs: Any, axis: int) -> Any:
+    axis %= out.ndim
+    start = sum(t.shape[axis] for t in inputs[:i])
+    return g[(slice(None),) * axis + (slice(start, start + inputs[i].shape[axis]),)]
+
+
+def _stack_vjp(i: int, g: Any, out: Any, *inputs: Any, axis: int) -> Any:
+    return g[(slice(None),) * (axis % out.ndim) + (i,)]
+
+
+concatenate = Op("concatenate", "concat", lambda *arrays, axis: np.concatenate(arrays, axis=axis),
+                 vjp_each=_concatenate_vjp, rules=("its slice of g",))
+
+stack = Op("stack", "stack", lambda *arrays, axis: np.stack(arrays, axis=axis),
+           vjp_each=_stack_vjp, rules=("its slice of g",))
+
+#: Every primitive, by name: the table the property tests walk.
+TABLE: dict[str, Op] = {
+    op.name: op
+    for op in (add, sub, mul, div, power, neg, matmul, transpose, reshape, broadcast_to, getitem,
+               scatter_add, sum_, mean, max_, exp, log, sqrt, abs_, relu, leaky_relu, sigmoid,
+               tanh, softplus, maximum, minimum, clip, where, concatenate, stack)
+}

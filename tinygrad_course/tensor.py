@@ -1,0 +1,478 @@
+"""``Tensor``: one numpy array, plus the graph that made it and the gradient that flows back.
+
+Operators and methods are one-liners that call an op from ``ops.py``; numbers and arrays on
+either side are lifted to constant tensors of the tensor's dtype ("float32 in, float32 out").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import autograd, ops
+from .errors import GradientError, InputTypeError, InputValueError
+
+ArrayLike = Any  # numbers, nested lists, numpy arrays or Tensors
+Axis = int | tuple[int, ...] | None
+
+_FLOAT_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+_ACCEPTED = "a number, a nested list of numbers, a numpy array of numbers, or a Tensor"
+
+
+def _parse_dtype(dtype: Any) -> np.dtype:
+    try:
+        parsed = np.dtype(dtype)
+    except TypeError:
+        parsed = None
+    if parsed not in _FLOAT_DTYPES:
+        raise InputTypeError(f"Tensor(dtype={dtype!r}): expected a float dtype: float64 (the default), "
+                             "float32 or float16.")
+    return parsed
+
+
+def as_array(data: ArrayLike, dtype: Any = None, what: str = "Tensor()") -> np.ndarray:
+    """``data`` as a float ndarray: float64 unless it is float already or ``dtype`` says otherwise.
+
+    Shares memory with a float ndarray of the right dtype, like ``np.asarray``.
+    """
+    if isinstance(data, Tensor):
+        data = data._data
+    if isinstance(data, (str, bytes)) or data is None or isinstance(data, (dict, set)):
+        raise InputTypeError(f"{what} got {type(data).__name__} {data!r:.40}; expected {_ACCEPTED}.")
+    try:
+        array = np.asarray(data)
+    except ValueError as error:
+        raise InputValueError(
+            f"{what} got a ragged nested list (rows of different lengths): {error}. Every row must "
+            "have the same length, as in [[1, 2], [3, 4]]."
+        ) from None
+    kind = array.dtype.kind
+    if kind == "c":
+        raise InputTypeError(f"{what} got complex numbers; expected real numbers ({_ACCEPTED}).")
+    if kind not in "biuf":
+        raise InputTypeError(
+            f"{what} got an array of dtype {array.dtype} (e.g. strings, None or mixed objects); "
+            f"expected {_ACCEPTED}."
+        )
+    target = _parse_dtype(dtype) if dtype is not None else (
+        array.dtype if array.dtype in _FLOAT_DTYPES else np.dtype(np.float64))
+    return array if array.dtype == target else array.astype(target)
+
+
+class Tensor:
+    """An n-dimensional array that records the operations applied to it.
+
+    >>> a = Tensor(3.0, requires_grad=True, name="a")
+    >>> J = a ** 2
+    >>> J.backward()
+    >>> a.grad          # dJ/da = 2a
+    array(6.)
+
+    ``.grad`` is an ndarray after ``backward()``; after ``backward(create_graph=True)`` it is a
+    Tensor with its own graph, so it can be differentiated again (as in PyTorch).
+    """
+
+    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "name", "_modified_at", "_hooks",
+                 "__weakref__")
+    # ndarray ⊕ Tensor: numpy defers to Tensor's reflected operators instead of looping over us.
+    __array_ufunc__ = None
+    # __eq__ compares values; hashing stays by identity so tensors can be dict keys.
+    __hash__ = object.__hash__
+
+    def __init__(self, data: ArrayLike, requires_grad: bool = False, name: str | None = None,
+                 dtype: Any = None) -> None:
+        self._data = as_array(data, dtype)
+        self.grad: np.ndarray | Tensor | None = None
+        self.requires_grad = bool(requires_grad)
+        self.grad_fn: autograd.Node | None = None
+        self.name = name
+        self._modified_at = 0
+        self._hooks: dict[int, Callable[[Tensor], Any]] | None = None
+
+    @staticmethod
+    def _wrap(data: np.ndarray) -> Tensor:
+        """A tensor around an ndarray we made ourselves: no checks, the hot path of every op."""
+        t = object.__new__(Tensor)
+        t._data, t.grad, t.requires_grad, t.grad_fn = data, None, False, None
+        t.name, t._modified_at, t._hooks = None, 0, None
+        return t
+
+    def _lift(self, value: ArrayLike) -> Tensor:
+        """``value`` as a tensor; numbers and arrays become constants of this tensor's dtype."""
+        if isinstance(value, Tensor):
+            return value
+        if isinstance(value, (int, float)):
+            return Tensor._wrap(np.array(value, dtype=self._data.dtype))
+        return Tensor._wrap(as_array(value, self._data.dtype, what="an operand"))
+
+    # ------------------------------------------------------------------ attributes
+
+    @property
+    def data(self) -> np.ndarray:
+        """The values. Assigning (or ``t.data -= ...``) marks the tensor as modified in place."""
+        return self._data
+
+    @data.setter
+    def data(self, value: ArrayLike) -> None:
+        self._data = as_array(value, self._data.dtype, what="Tensor.data =")
+        self._modified_at = autograd.tick()
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def size(self) -> int:
+        return self._data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors you created (parameters, data); False for results of operations."""
+        return self.grad_fn is None
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 (numpy's name)
+        """All axes reversed, as numpy's ``.T``: ``W.T`` is ``(n[l-1], n[l])``."""
+        return ops.transpose(self, axes=None)
+
+    def named(self, name: str) -> Tensor:
+        """Give the tensor a name (shown in ``repr`` and graphs) and return it."""
+        self.name = name
+        return self
+
+    def item(self) -> float:
+        if self._data.size != 1:
+            raise InputValueError(f"item() needs a tensor with one element, this one has shape {self.shape}.")
+        return float(self._data.reshape(()))
+
+    def numpy(self) -> np.ndarray:
+        """The values as an ndarray (shared, not copied)."""
+        return self._data
+
+    def detach(self) -> Tensor:
+        """The same values as a new leaf, cut from the graph: no gradient flows through it."""
+        return Tensor._wrap(self._data)
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient (``.grad = None``)."""
+        self.grad = None
+
+    # ------------------------------------------------------------------ autograd
+
+    def backward(self, gradient: ArrayLike | None = None, create_graph: bool = False) -> None:
+        """Backpropagate: fill ``.grad`` of every tensor in the graph with ``dJ/dtensor``.
+
+        ``J.backward()`` for a scalar ``J``; for any other shape, pass ``gradient`` (dJ/dself).
+        Leaves accumulate (call ``zero_grad()`` between steps); intermediates get a fresh
+        ``.grad``. ``create_graph=True`` records the backward pass so gradients can be
+        differentiated again.
+        """
+        seed = autograd.seed_gradient(self, gradient)
+        autograd.propagate([self], [seed], create_graph, accumulate=True)
+
+    def _accumulate(self, g: np.ndarray | Tensor) -> None:
+        if isinstance(g, np.ndarray):
+            if g.dtype != self._data.dtype:
+                g = g.astype(self._data.dtype)
+            elif not g.flags.writeable:
+                g = g.copy()  # a broadcast view: give the user an array they can edit
+        current = self.grad
+        if isinstance(current, Tensor) and isinstance(g, np.ndarray):
+            current = current._data
+        self.grad = g if current is None else current + g
+
+    def register_hook(self, hook: Callable[[Tensor], Any]) -> RemovableHandle:
+        """Call ``hook(grad)`` when this tensor's gradient is computed during backward.
+
+        The hook may return a replacement gradient (e.g. clipped); returns a handle whose
+        ``remove()`` unregisters it.
+        """
+        if not callable(hook):
+            raise InputTypeError(f"register_hook() expects a function grad -> grad or None, got {hook!r}.")
+        if not self.requires_grad:
+            raise GradientError("register_hook() on a tensor that does not require grad: "
+                                "no gradient will ever reach it.")
+        if self._hooks is None:
+            self._hooks = {}
+        handle = RemovableHandle(self._hooks)
+        self._hooks[handle.id] = hook
+        return handle
+
+    # ------------------------------------------------------------------ arithmetic
+
+    def __add__(self, other: ArrayLike) -> Tensor:
+        return ops.add(self, self._lift(other))
+
+    def __radd__(self, other: ArrayLike) -> Tensor:
+        return ops.add(self._lift(other), self)
+
+    def __sub__(self, other: ArrayLike) -> Tensor:
+        return ops.sub(self, self._lift(other))
+
+    def __rsub__(self, other: ArrayLike) -> Tensor:
+        return ops.sub(self._lift(other), self)
+
+    def __mul__(self, other: ArrayLike) -> Tensor:
+        return ops.mul(self, self._lift(other))
+
+    def __rmul__(self, other: ArrayLike) -> Tensor:
+        return ops.mul(self._lift(other), self)
+
+    def __truediv__(self, other: ArrayLike) -> Tensor:
+        return ops.div(self, self._lift(other))
+
+    def __rtruediv__(self, other: ArrayLike) -> Tensor:
+        return ops.div(self._lift(other), self)
+
+    def __pow__(self, exponent: ArrayLike) -> Tensor:
+        return ops.power(self, self._lift(exponent))
+
+    def __rpow__(self, base: ArrayLike) -> Tensor:
+        return ops.power(self._lift(base), self)
+
+    def __neg__(self) -> Tensor:
+        return ops.neg(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return ops.abs_(self)
+
+    def __matmul__(self, other: ArrayLike) -> Tensor:
+        return ops.matmul(self, self._lift(other))
+
+    def __rmatmul__(self, other: ArrayLike) -> Tensor:
+        return ops.matmul(self._lift(other), self)
+
+    # ------------------------------------------------------------------ comparisons (no gradient)
+
+    def __lt__(self, other: ArrayLike) -> np.ndarray:
+        return self._data < _values(other)
+
+    def __le__(self, other: ArrayLike) -> np.ndarray:
+        return self._data <= _values(other)
+
+    def __gt__(self, other: ArrayLike) -> np.ndarray:
+        return self._data > _values(other)
+
+    def __ge__(self, other: ArrayLike) -> np.ndarray:
+        return self._data >= _values(other)
+
+    def __eq__(self, other: object) -> np.ndarray:  # type: ignore[override]
+        return self._data == _values(other)
+
+    def __ne__(self, other: object) -> np.ndarray:  # type: ignore[override]
+        return self._data != _values(other)
+
+    # ------------------------------------------------------------------ shapes and indexing
+
+    def reshape(self, *shape: int | Sequence[int]) -> Tensor:
+        """``t.reshape(2, 3)`` or ``t.reshape((2, 3))``; one ``-1`` is inferred."""
+        target = shape[0] if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)) else shape
+        return ops.reshape(self, shape=tuple(target))  # type: ignore[arg-type]
+
+    def transpose(self, *axes: int | Sequence[int]) -> Tensor:
+        """Reverse the axes (no arguments) or permute them: ``t.transpose(1, 0)``."""
+        order = axes[0] if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)) else axes
+        return ops.transpose(self, axes=tuple(order) if order else None)  # type: ignore[arg-type]
+
+    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
+        return ops.broadcast_to(self, shape=tuple(shape))
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return ops.getitem(self, index=_index(index))
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise InputTypeError("len() of a 0-d tensor (a scalar): it has no first axis.")
+        return len(self._data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        return (self[i] for i in range(len(self)))
+
+    # ------------------------------------------------------------------ reductions
+
+    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Σ over ``axis`` (all axes by default)."""
+        return ops.sum_(self, axis=_axis(axis), keepdims=bool(keepdims))
+
+    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """The average over ``axis``; ``J = L.mean()`` is the course's ``(1/m) Σ L``."""
+        return ops.mean(self, axis=_axis(axis), keepdims=bool(keepdims))
+
+    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """The maximum over ``axis``. Tied maxima share the gradient equally."""
+        return ops.max_(self, axis=_axis(axis), keepdims=bool(keepdims))
+
+    # ------------------------------------------------------------------ elementwise functions
+
+    def exp(self) -> Tensor:
+        return ops.exp(self)
+
+    def log(self) -> Tensor:
+        """Natural logarithm."""
+        return ops.log(self)
+
+    def sqrt(self) -> Tensor:
+        return ops.sqrt(self)
+
+    def abs(self) -> Tensor:
+        return ops.abs_(self)
+
+    def relu(self) -> Tensor:
+        """max(0, z); its derivative at z = 0 is taken as 0."""
+        return ops.relu(self)
+
+    def leaky_relu(self, slope: float = 0.01) -> Tensor:
+        """z for z > 0, slope·z otherwise."""
+        return ops.leaky_relu(self, slope=float(slope))
+
+    def sigmoid(self) -> Tensor:
+        """σ(z) = 1 / (1 + e⁻ᶻ), computed without overflow for any z."""
+        return ops.sigmoid(self)
+
+    def tanh(self) -> Tensor:
+        return ops.tanh(self)
+
+    def softplus(self) -> Tensor:
+        """log(1 + eᶻ), computed without overflow."""
+        return ops.softplus(self)
+
+    def maximum(self, other: ArrayLike) -> Tensor:
+        """Elementwise max; at ties the gradient is split evenly."""
+        return ops.maximum(self, self._lift(other))
+
+    def minimum(self, other: ArrayLike) -> Tensor:
+        """Elementwise min; at ties the gradient is split evenly."""
+        return ops.minimum(self, self._lift(other))
+
+    def clip(self, low: float | None = None, high: float | None = None) -> Tensor:
+        """Values limited to [low, high]; the gradient passes where low ≤ t ≤ high."""
+        if low is None and high is None:
+            raise InputValueError("clip() needs low, high or both.")
+        return ops.clip(self, low=low, high=high)
+
+    # ------------------------------------------------------------------ conversions and display
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    def __float__(self) -> float:
+        return self.item()
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise InputValueError(
+                f"the truth value of a tensor of shape {self.shape} is ambiguous; use (t > 0).any() "
+                "or (t > 0).all()."
+            )
+        return bool(self._data.reshape(()))
+
+    def __format__(self, spec: str) -> str:
+        return format(self.item(), spec) if spec and self._data.size == 1 else repr(self)
+
+    def __repr__(self) -> str:
+        extras = []
+        if self.name is not None:
+            extras.append(f"name={self.name!r}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn={self.grad_fn!r}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        if self.dtype != np.float64:
+            extras.append(f"dtype={self.dtype}")
+        values = np.array2string(self._data, prefix="Tensor(", threshold=20, edgeitems=3)
+        return f"Tensor({', '.join([values, *extras])})"
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict[int, Any]) -> None:
+        RemovableHandle._next_id += 1
+        self.id = RemovableHandle._next_id
+        self._hooks = hooks
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+
+# --------------------------------------------------------------------------- argument helpers
+
+
+def _values(other: Any) -> Any:
+    return other._data if isinstance(other, Tensor) else other
+
+
+def _axis(axis: Any) -> Axis:
+    if axis is None or isinstance(axis, (int, np.integer)):
+        return None if axis is None else int(axis)
+    if isinstance(axis, (tuple, list)) and all(isinstance(a, (int, np.integer)) for a in axis):
+        return tuple(int(a) for a in axis)
+    raise InputTypeError(f"axis must be None, an int or a tuple of ints, got {axis!r}.")
+
+
+def _index(index: Any) -> Any:
+    """Tensors used as indices become integer or boolean arrays; the rest is numpy's syntax."""
+    if isinstance(index, tuple):
+        return tuple(_index(i) for i in index)
+    if isinstance(index, Tensor):
+        values = index._data
+        if not np.all(values == np.round(values)):
+            raise InputTypeError("a Tensor used as an index must hold whole numbers.")
+        return values.astype(np.intp)
+    return index
+
+
+# --------------------------------------------------------------------------- functions of several tensors
+
+
+def _tensors(values: Sequence[ArrayLike], what: str) -> list[Tensor]:
+    if isinstance(values, (Tensor, np.ndarray)) or not isinstance(values, (list, tuple)) or not values:
+        raise InputTypeError(
+            f"{what} expects a non-empty list or tuple of tensors, got {type(values).__name__}."
+        )
+    first = next((v for v in values if isinstance(v, Tensor)), None)
+    return [v if isinstance(v, Tensor) else (first._lift(v) if first else Tensor(v)) for v in values]
+
+
+def concatenate(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis (``np.concatenate``)."""
+    return ops.concatenate(*_tensors(tensors, "concatenate()"), axis=int(axis))
+
+
+def stack(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:
+    """Join tensors along a new axis (``np.stack``)."""
+    return ops.stack(*_tensors(tensors, "stack()"), axis=int(axis))
+
+
+def where(condition: ArrayLike, a: ArrayLike, b: ArrayLike) -> Tensor:
+    """``a`` where ``condition`` holds, else ``b``; the gradient goes to the chosen side."""
+    a_t, b_t = _tensors([a, b], "where()")
+    mask = np.asarray(_values(condition)).astype(bool)
+    return ops.where(a_t, b_t, condition=mask)
+
+
+def maximum(a: ArrayLike, b: ArrayLike) -> Tensor:
+    """Elementwise max of two tensors; at ties the gradient is split evenly."""
+    a_t, b_t = _tensors([a, b], "maximum()")
+    return ops.maximum(a_t, b_t)
+
+
+def minimum(a: ArrayLike, b: ArrayLike) -> Tensor:
+    """Elementwise min of two tensors; at ties the gradient is split evenly."""
+    a_t, b_t = _tensors([a, b], "minimum()")
+    return ops.minimum(a_t, b_t)
