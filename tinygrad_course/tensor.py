@@ -141,7 +141,7 @@ class Tensor:
         return self.grad_fn is None
 
     @property
-    def T(self) -> Tensor:  # noqa: N802 (numpy's name)
+    def T(self) -> Tensor:
         """All axes reversed, as numpy's ``.T``: ``W.T`` is ``(n[l-1], n[l])``."""
         return ops.transpose(self, axes=None)
 
@@ -392,7 +392,7 @@ class Tensor:
             extras.append("requires_grad=True")
         if self.dtype != np.float64:
             extras.append(f"dtype={self.dtype}")
-        values = np.array2string(self._data, prefix="Tensor(", threshold=20, edgeitems=3)
+        values = np.array2string(self._data, prefix="Tensor(", separator=", ", threshold=20, edgeitems=3)
         return f"Tensor({', '.join([values, *extras])})"
 
 
@@ -445,8 +445,11 @@ def _tensors(values: Sequence[ArrayLike], what: str) -> list[Tensor]:
         raise InputTypeError(
             f"{what} expects a non-empty list or tuple of tensors, got {type(values).__name__}."
         )
-    first = next((v for v in values if isinstance(v, Tensor)), None)
-    return [v if isinstance(v, Tensor) else (first._lift(v) if first else Tensor(v)) for v in values]
+    # Plain numbers and arrays take the dtype of the first tensor among them.
+    like = next((v for v in values if isinstance(v, Tensor)), None)
+    if like is None:
+        like = Tensor(values[0])
+    return [like._lift(v) for v in values]
 
 
 def concatenate(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:

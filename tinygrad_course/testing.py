@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .autograd import grad, no_grad
+from .autograd import grad
 from .errors import InputTypeError, TinygradCourseError
 from .tensor import ArrayLike, Tensor
 
@@ -41,8 +41,7 @@ def gradcheck(fn: Callable[..., Tensor], *inputs: ArrayLike, eps: float = 1e-6, 
     if not inputs:
         raise InputTypeError("gradcheck(fn, *inputs) needs at least one input tensor.")
     xs = [Tensor(np.array(Tensor(x)._data, dtype=np.float64), requires_grad=True) for x in inputs]
-    with no_grad():
-        probe = fn(*xs)
+    probe = fn(*xs)
     if not isinstance(probe, Tensor):
         raise InputTypeError(f"gradcheck: fn must return a Tensor, got {type(probe).__name__}.")
     cotangent = None if probe.size == 1 else np.random.default_rng(seed).standard_normal(probe.shape)
@@ -56,8 +55,9 @@ def gradcheck(fn: Callable[..., Tensor], *inputs: ArrayLike, eps: float = 1e-6, 
             for step, sign in ((eps, 1.0), (-eps, -1.0)):
                 shifted = values[i].copy()
                 shifted[index] += step
-                with no_grad():
-                    f = objective(*[Tensor(shifted) if j == i else Tensor(v) for j, v in enumerate(values)])
+                # Recording stays on: fn may itself differentiate (e.g. return a gradient).
+                args = [shifted if j == i else v for j, v in enumerate(values)]
+                f = objective(*[Tensor(arg, requires_grad=True) for arg in args])
                 numeric[index] += sign * f.item() / (2 * eps)
         error = np.abs(g._data - numeric)
         bad = error > atol + rtol * np.abs(numeric)
