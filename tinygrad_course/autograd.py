@@ -166,15 +166,19 @@ class Node:
         return f"<{self.op.name}>"
 
 
-VJP = Callable[..., "Tensor"]
+VJP = Callable[..., Any]
+# Under plain backward() the rules get ndarrays (or the numpy scalars 0-d arithmetic returns).
+_PLAIN_ARRAYS = (np.ndarray, np.generic)
 
 
 class Op:
     """A differentiable primitive: a numpy ``forward`` and one VJP per input.
 
-    ``vjps[i](g, out, *inputs, **params)`` returns ``dJ/dinputs[i]`` given ``g = dJ/dout``, in
-    Tensor operations so that ``create_graph=True`` can differentiate it again. It may return
-    the broadcast shape: the engine sums it back to the input's shape (``unbroadcast``).
+    ``vjps[i](g, out, *inputs, **params)`` returns ``dJ/dinputs[i]`` given ``g = dJ/dout``. It is
+    written with operators, shared methods (``reshape``, ``sum``, ``shape``) and Ops, so it runs
+    on Tensors (recorded, for ``create_graph=True``) and on plain ndarrays (fast) alike; an Op
+    applied to ndarrays just runs its forward. It may return the broadcast shape: the engine
+    sums it back to the input's shape (``unbroadcast``).
     Variadic ops (``concatenate``, ``stack``) give one ``vjp_each(i, g, out, *inputs, **params)``.
     ``rules`` are the same VJPs in words, for the graph pictures.
     """
@@ -197,8 +201,16 @@ class Op:
         return f"Op({self.name!r})"
 
     def __call__(self, *inputs: Tensor, **params: Any) -> Tensor:
+        # The hot path of the whole engine: every op of every forward pass.
+        if isinstance(inputs[0], _PLAIN_ARRAYS):
+            return self.forward(*inputs, **params)  # a backward rule under plain backward()
         try:
-            data = self.forward(*[t._data for t in inputs], **params)
+            if len(inputs) == 2:
+                data = self.forward(inputs[0]._data, inputs[1]._data, **params)
+            elif len(inputs) == 1:
+                data = self.forward(inputs[0]._data, **params)
+            else:
+                data = self.forward(*[t._data for t in inputs], **params)
         except (ValueError, IndexError, TypeError) as error:
             raise self._explain(inputs, params, error) from None
         if type(data) is not np.ndarray:  # numpy reductions return scalars, not 0-d arrays
@@ -244,35 +256,49 @@ def unbroadcast(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
     )
-    return grad.sum(axis=axes, keepdims=True).reshape(shape)
+    summed = grad.sum(axis=axes, keepdims=True)
+    return summed if summed.shape == shape else summed.reshape(shape)
 
 
 def topological_order(roots: Iterable[Tensor], all_tensors: bool = False) -> list[Tensor]:
     """Tensors of the graph behind ``roots``, each after all of its parents.
 
-    An explicit stack instead of recursion, so a chain of a million ops is fine. By default only
+    Kahn's algorithm, without recursion (a chain of a million ops is fine): count how many ops
+    use each tensor, then release a tensor once all of its users are placed. By default only
     tensors that need a gradient; ``all_tensors=True`` includes constants (for the pictures).
     """
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False) for root in reversed(list(roots))]
+    roots = list(roots)
+    users = {id(root): 0 for root in roots}
+    stack = list(roots)
     while stack:
-        tensor, parents_done = stack.pop()
-        if parents_done:
-            order.append(tensor)
-            continue
-        if id(tensor) in visited:
-            continue
-        visited.add(id(tensor))
-        stack.append((tensor, True))
-        if tensor.grad_fn is not None:
-            for parent in reversed(tensor.grad_fn.parents):
-                if (all_tensors or parent.requires_grad) and id(parent) not in visited:
-                    stack.append((parent, False))
+        node = stack.pop().grad_fn
+        if node is not None:
+            for parent in node.parents:
+                if all_tensors or parent.requires_grad:
+                    if id(parent) in users:
+                        users[id(parent)] += 1
+                    else:
+                        users[id(parent)] = 1
+                        stack.append(parent)
+    order = []
+    ready = [root for root in roots if users[id(root)] == 0]
+    while ready:
+        tensor = ready.pop()
+        order.append(tensor)
+        node = tensor.grad_fn
+        if node is not None:
+            for parent in node.parents:
+                if all_tensors or parent.requires_grad:
+                    users[id(parent)] -= 1
+                    if users[id(parent)] == 0:
+                        ready.append(parent)
+    order.reverse()
     return order
 
 
 def _check_unmodified(tensor: Tensor, node: Node) -> None:
+    if node.stamp == _clock:  # nothing anywhere was modified since the node was made
+        return
     for t in (tensor, *node.parents):
         if t._modified_at > node.stamp:
             name = f"'{t.name}'" if t.name else f"of shape {t.shape}"
@@ -293,33 +319,38 @@ def propagate(
     """Run the chain rule from ``roots`` (with gradients ``seeds``) back to the leaves.
 
     With ``accumulate``, leaves add into ``.grad`` and every intermediate gets a fresh ``.grad``;
-    gradients of the ``wanted`` tensors are returned (keyed by ``id``) either way.
+    gradients of the ``wanted`` tensors are returned as Tensors (keyed by ``id``) either way.
+
+    The backward rules are polymorphic: with ``create_graph`` they receive Tensors and are
+    recorded like any forward op (so gradients can be differentiated again); otherwise they
+    receive the plain ndarrays and run as the hand-written numpy they read like.
     """
-    grads: dict[int, Tensor] = {}
+    def values(t: Tensor) -> Any:
+        return t if create_graph else t._data
+
+    grads: dict[int, Any] = {}
     for root, seed in zip(roots, seeds, strict=True):
-        grads[id(root)] = seed if id(root) not in grads else grads[id(root)] + seed
+        previous = grads.get(id(root))
+        grads[id(root)] = values(seed) if previous is None else previous + values(seed)
     wanted_ids = {id(t) for t in wanted}
     found: dict[int, Tensor] = {}
     handed_out: set[int] = set()
-    # Backward rules are Tensor ops: recorded only when the gradient must be differentiable.
     token = _grad_enabled.set(create_graph)
     try:
         for tensor in reversed(topological_order(roots)):
             g = grads.pop(id(tensor))
+            if not create_graph and type(g) is not np.ndarray:
+                g = np.asarray(g)  # arithmetic on 0-d arrays returns numpy scalars
             if tensor._hooks:
-                for hook in list(tensor._hooks.values()):
-                    replaced = hook(g)
-                    if replaced is not None:
-                        g = tensor._lift(replaced)
-            if id(tensor) in wanted_ids:
-                found[id(tensor)] = g
+                g = _run_hooks(tensor, g, create_graph)
+            if wanted_ids and id(tensor) in wanted_ids:
+                found[id(tensor)] = g if create_graph else tensor._wrap(g)
             node = tensor.grad_fn
             if accumulate:
                 shown = g
+                # A pass-through rule (add, broadcast) hands one array to several tensors:
+                # each .grad gets its own, so editing one never changes another.
                 if not create_graph:
-                    shown = g._data
-                    # A pass-through VJP (add, broadcast) hands one array to several tensors:
-                    # each .grad gets its own, so editing one never changes another.
                     if id(shown) in handed_out:
                         shown = shown.copy()
                     handed_out.add(id(shown))
@@ -329,25 +360,39 @@ def propagate(
                     tensor.grad = shown
             if node is None:
                 continue
-            _check_unmodified(tensor, node)
+            if node.stamp != _clock:
+                _check_unmodified(tensor, node)
             op, parents, params = node.op, node.parents, node.params
+            inputs = parents if create_graph else [p._data for p in parents]
+            out = values(tensor)
             for i, parent in enumerate(parents):
                 if not parent.requires_grad:
                     continue
                 if op.vjp_each is None:
-                    parent_grad = op.vjps[i](g, tensor, *parents, **params)
+                    parent_grad = op.vjps[i](g, out, *inputs, **params)
                 else:
-                    parent_grad = op.vjp_each(i, g, tensor, *parents, **params)
-                if parent_grad.shape != parent.shape:
-                    parent_grad = unbroadcast(parent_grad, parent.shape)
+                    parent_grad = op.vjp_each(i, g, out, *inputs, **params)
+                if parent_grad.shape != parent._data.shape:
+                    parent_grad = unbroadcast(parent_grad, parent._data.shape)
                 if _anomaly_enabled:
                     _check_finite(f"the backward pass (gradient for input {i})", op, parents,
-                                  parent_grad._data, node.origin or "<unknown>")
+                                  np.asarray(getattr(parent_grad, "_data", parent_grad)),
+                                  node.origin or "<unknown>")
                 previous = grads.get(id(parent))
                 grads[id(parent)] = parent_grad if previous is None else previous + parent_grad
     finally:
         _grad_enabled.reset(token)
     return found
+
+
+def _run_hooks(tensor: Tensor, g: Any, create_graph: bool) -> Any:
+    """Hooks always see a Tensor; a returned value replaces the gradient."""
+    g_tensor = g if create_graph else tensor._wrap(g)
+    for hook in list(tensor._hooks.values()):
+        replaced = hook(g_tensor)
+        if replaced is not None:
+            g_tensor = tensor._lift(replaced)
+    return g_tensor if create_graph else g_tensor._data
 
 
 def seed_gradient(root: Tensor, gradient: Any) -> Tensor:

@@ -11,6 +11,7 @@ from typing import Literal
 
 import numpy as np
 
+from . import ops
 from .errors import InputValueError, ShapeError
 from .tensor import ArrayLike, Tensor
 
@@ -89,14 +90,15 @@ def binary_cross_entropy_with_logits(logits: ArrayLike, targets: ArrayLike,
                                      reduction: Reduction = "mean") -> Tensor:
     """``J = (1/m) Σ L`` with ``L = −(y log σ(z) + (1−y) log(1−σ(z)))``, computed from ``z``.
 
-    Written as ``L = softplus(z) − y·z``: the same number without ever forming log(0), and its
-    gradient is exactly the course's ``dZ = (A − Y) / m``.
+    One primitive (``ops.bce_with_logits``): ``L = softplus(z) − y·z`` is the same number without
+    ever forming log(0), and its backward rule is the course's ``dz = a − y``, so the cost's
+    gradient is exactly ``dZ = (A − Y) / m``.
     """
     z = _tensor(logits)
     y = z._lift(targets)
     _check_pair("binary_cross_entropy_with_logits", z, y)
     _check_labels("binary_cross_entropy_with_logits", y)
-    return _reduce(z.softplus() - y * z, reduction)
+    return _reduce(ops.bce_with_logits(z, y), reduction)
 
 
 def binary_cross_entropy(probabilities: ArrayLike, targets: ArrayLike,

@@ -21,6 +21,12 @@ from .autograd import Op
 
 Axis = int | tuple[int, ...] | None
 
+
+def _values(t: Any) -> np.ndarray:
+    """The numbers of a Tensor or an ndarray (VJPs receive either), for constant masks."""
+    return getattr(t, "_data", t)
+
+
 # --------------------------------------------------------------------------- arithmetic
 
 add = Op("add", "+", np.add,
@@ -45,7 +51,7 @@ div = Op("div", "÷", np.divide,
 
 power = Op("pow", "^", np.power,
            lambda g, out, a, b: g * b * a ** (b - 1),
-           lambda g, out, a, b: g * out * a.log(),   # d(aᵇ)/db = aᵇ · ln a
+           lambda g, out, a, b: g * out * log(a),    # d(aᵇ)/db = aᵇ · ln a
            rules=("⊙ b·aᵇ⁻¹", "⊙ aᵇ·ln a"))
 
 neg = Op("neg", "−", np.negative,
@@ -136,15 +142,16 @@ def _kept_shape(shape: tuple[int, ...], axis: Axis) -> tuple[int, ...]:
 
 def _expand(g: Any, a: Any, axis: Axis, keepdims: bool) -> Any:
     """Undo a reduction: put the reduced axes back (size 1) and broadcast to ``a``'s shape."""
-    if not keepdims:
+    if not keepdims and axis is not None:  # a full reduction's 0-d g broadcasts as it is
         g = reshape(g, shape=_kept_shape(a.shape, axis))
     return broadcast_to(g, shape=a.shape)
 
 
 def _max_vjp(g: Any, out: Any, a: Any, axis: Axis, keepdims: bool) -> Any:
-    winners = a._data == out._data.reshape(_kept_shape(a.shape, axis))
+    values = _values(a)
+    winners = values == _values(out).reshape(_kept_shape(a.shape, axis))
     # Ties share the gradient equally, so the shares still add up to g.
-    share = winners / winners.sum(axis=axis, keepdims=True)
+    share = (winners / winners.sum(axis=axis, keepdims=True)).astype(values.dtype)
     return _expand(g, a, axis, keepdims) * share
 
 
@@ -153,7 +160,7 @@ sum_ = Op("sum", "Σ", lambda a, axis, keepdims: np.sum(a, axis=axis, keepdims=k
           rules=("copied to every summed element",))
 
 mean = Op("mean", "mean", lambda a, axis, keepdims: np.mean(a, axis=axis, keepdims=keepdims),
-          lambda g, out, a, axis, keepdims: _expand(g, a, axis, keepdims) / (a.size // max(out.size, 1)),
+          lambda g, out, a, axis, keepdims: _expand(g / (a.size // max(out.size, 1)), a, axis, keepdims),
           rules=("copied, ÷ count",))
 
 max_ = Op("max", "max", lambda a, axis, keepdims: np.max(a, axis=axis, keepdims=keepdims),
@@ -185,16 +192,16 @@ sqrt = Op("sqrt", "√", np.sqrt,
           rules=("÷ 2√a",))
 
 abs_ = Op("abs", "|·|", np.abs,
-          lambda g, out, a: g * np.sign(a._data),    # 0 at a = 0: a subgradient
+          lambda g, out, a: g * np.sign(_values(a)),  # 0 at a = 0: a subgradient
           rules=("⊙ sign(a)",))
 
 relu = Op("relu", "ReLU", lambda a: np.maximum(a, 0),
-          lambda g, out, a: g * (a._data > 0),       # 0 at a = 0, as the course's relu_backward
+          lambda g, out, a: g * (a > 0),             # 0 at a = 0, as the course's relu_backward
           rules=("⊙ [a > 0]",))
 
 leaky_relu = Op("leaky_relu", "LeakyReLU",
                 lambda a, slope: np.where(a > 0, a, a * slope),
-                lambda g, out, a, slope: g * np.where(a._data > 0, 1.0, slope),
+                lambda g, out, a, slope: g * np.where(a > 0, 1, slope).astype(_values(a).dtype),
                 rules=("⊙ (1 or slope)",))
 
 sigmoid = Op("sigmoid", "σ", _stable_sigmoid,
@@ -209,21 +216,33 @@ softplus = Op("softplus", "softplus", _stable_softplus,
               lambda g, out, a: g * sigmoid(a),      # d log(1 + eᵃ)/da = σ(a)
               rules=("⊙ σ(a)",))
 
+
+def _bce_with_logits_forward(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    # −(y log σ(z) + (1−y) log(1−σ(z))) simplifies to softplus(z) − y·z: no log(0) anywhere.
+    return _stable_softplus(z) - y * z
+
+
+bce_with_logits = Op("bce_with_logits", "L", _bce_with_logits_forward,
+                     lambda g, out, z, y: g * (sigmoid(z) - y),   # the course's dz = a − y
+                     lambda g, out, z, y: g * -z,
+                     rules=("⊙ (a − y)", "⊙ (−z)"))
+
 # --------------------------------------------------------------------------- selections
 
 
-def _share(x: np.ndarray, y: np.ndarray, wins: np.ndarray) -> np.ndarray:
-    return wins + 0.5 * (x == y)                     # ties split evenly, as in max
+def _share(winner: Any, other: Any, wins: Any) -> np.ndarray:
+    x, y = _values(winner), _values(other)
+    return (wins(x, y) + 0.5 * (x == y)).astype(x.dtype)   # ties split evenly, as in max
 
 
 maximum = Op("maximum", "max", np.maximum,
-             lambda g, out, a, b: g * _share(a._data, b._data, a._data > b._data),
-             lambda g, out, a, b: g * _share(a._data, b._data, b._data > a._data),
+             lambda g, out, a, b: g * _share(a, b, np.greater),
+             lambda g, out, a, b: g * _share(b, a, np.greater),
              rules=("⊙ [a ≥ b]", "⊙ [b ≥ a]"))
 
 minimum = Op("minimum", "min", np.minimum,
-             lambda g, out, a, b: g * _share(a._data, b._data, a._data < b._data),
-             lambda g, out, a, b: g * _share(a._data, b._data, b._data < a._data),
+             lambda g, out, a, b: g * _share(a, b, np.less),
+             lambda g, out, a, b: g * _share(b, a, np.less),
              rules=("⊙ [a ≤ b]", "⊙ [b ≤ a]"))
 
 
@@ -237,7 +256,7 @@ def _inside(a: np.ndarray, low: float | None, high: float | None) -> np.ndarray:
 
 
 clip = Op("clip", "clip", lambda a, low, high: np.clip(a, low, high),
-          lambda g, out, a, low, high: g * _inside(a._data, low, high),
+          lambda g, out, a, low, high: g * _inside(_values(a), low, high),
           rules=("⊙ [low ≤ a ≤ high]",))
 
 where = Op("where", "where", lambda a, b, condition: np.where(condition, a, b),
@@ -269,5 +288,5 @@ TABLE: dict[str, Op] = {
     op.name: op
     for op in (add, sub, mul, div, power, neg, matmul, transpose, reshape, broadcast_to, getitem,
                scatter_add, sum_, mean, max_, exp, log, sqrt, abs_, relu, leaky_relu, sigmoid,
-               tanh, softplus, maximum, minimum, clip, where, concatenate, stack)
+               tanh, softplus, bce_with_logits, maximum, minimum, clip, where, concatenate, stack)
 }

@@ -18,6 +18,7 @@ ArrayLike = Any  # numbers, nested lists, numpy arrays or Tensors
 Axis = int | tuple[int, ...] | None
 
 _FLOAT_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+_constants: dict[tuple[float, np.dtype], Tensor] = {}
 _ACCEPTED = "a number, a nested list of numbers, a numpy array of numbers, or a Tensor"
 
 
@@ -103,8 +104,16 @@ class Tensor:
         """``value`` as a tensor; numbers and arrays become constants of this tensor's dtype."""
         if isinstance(value, Tensor):
             return value
-        if isinstance(value, (int, float)):
-            return Tensor._wrap(np.array(value, dtype=self._data.dtype))
+        if (type(value) is float or type(value) is int) and value != 0:
+            # Constants such as the 3 in J = 3v recur in every iteration: reuse their tensors.
+            # (Zero is left out: 0.0 and -0.0 are equal as keys but not as constants.)
+            key = (value, self._data.dtype)
+            constant = _constants.get(key)
+            if constant is None:
+                if len(_constants) >= 1024:
+                    _constants.clear()
+                constant = _constants[key] = Tensor._wrap(np.array(value, dtype=self._data.dtype))
+            return constant
         return Tensor._wrap(as_array(value, self._data.dtype, what="an operand"))
 
     # ------------------------------------------------------------------ attributes
@@ -116,7 +125,10 @@ class Tensor:
 
     @data.setter
     def data(self, value: ArrayLike) -> None:
-        self._data = as_array(value, self._data.dtype, what="Tensor.data =")
+        # `w.data -= lr * w.grad` assigns the same, already valid array back: skip the checks.
+        if value is not self._data:
+            value = as_array(value, self._data.dtype, what="Tensor.data =")
+        self._data = value
         self._modified_at = autograd.tick()
 
     @property
