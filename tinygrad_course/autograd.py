@@ -98,15 +98,18 @@ class detect_anomaly:
     """Raise ``AnomalyError`` at the first NaN or inf, naming the op and your line that made it.
 
     Inside this block every op remembers the source line that created it (outside, nothing is
-    captured, so normal runs pay nothing).
+    captured, so normal runs pay nothing), and numpy's own floating-point warnings are silenced:
+    the error names the operation instead.
     """
 
     def __enter__(self) -> None:
         self._previous = _anomaly_enabled
+        self._numpy_errors = np.seterr(all="ignore")
         set_detect_anomaly(True)
 
     def __exit__(self, *exc_info: object) -> None:
         set_detect_anomaly(self._previous)
+        np.seterr(**self._numpy_errors)
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -357,7 +360,9 @@ def propagate(
                 if node is None:
                     tensor._accumulate(shown)
                 else:
-                    tensor.grad = shown
+                    # Intermediates keep values only: a graph-carrying grad would reference the
+                    # tensor itself (σ' uses σ), a cycle that outlives the loss.
+                    tensor.grad = shown._data if create_graph else shown
             if node is None:
                 continue
             if node.stamp != _clock:

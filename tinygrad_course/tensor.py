@@ -71,8 +71,9 @@ class Tensor:
     >>> a.grad          # dJ/da = 2a
     array(6.)
 
-    ``.grad`` is an ndarray after ``backward()``; after ``backward(create_graph=True)`` it is a
-    Tensor with its own graph, so it can be differentiated again (as in PyTorch).
+    ``.grad`` is an ndarray after ``backward()``. After ``backward(create_graph=True)`` a leaf's
+    ``.grad`` is a Tensor with its own graph, so it can be differentiated again (as in PyTorch;
+    it refers back to the leaf, so call ``zero_grad()`` or prefer ``grad()`` in loops).
     """
 
     __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "name", "_modified_at", "_hooks",
