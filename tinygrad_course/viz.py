@@ -396,13 +396,14 @@ class _Layout:
         self.walk = walk
         self.protected = protected | {id(walk.root)}
         self.nodes: list[str] = []
-        self.edges: list[tuple[str, str]] = []
+        # (source, target, input position): x·x feeds one op twice, as inputs 0 and 1.
+        self.edges: list[tuple[str, str, int]] = []
         for k, t in enumerate(walk.tensors):
             self.nodes.append(f"t{k}")
             if t.grad_fn is not None:
                 self.nodes.append(f"op{k}")
-                self.edges.extend((f"t{walk.k(p)}", f"op{k}") for p in t.grad_fn.parents)
-                self.edges.append((f"op{k}", f"t{k}"))
+                self.edges.extend((f"t{walk.k(p)}", f"op{k}", i) for i, p in enumerate(t.grad_fn.parents))
+                self.edges.append((f"op{k}", f"t{k}", 0))
         self.groups: dict[str, _Group] = {}
         self._boxes_made = 0
         self.drawn_as = {node: node for node in self.nodes}
@@ -514,7 +515,7 @@ class _Layout:
     def _collapse_far_from_output(self, max_nodes: int) -> None:
         """Keep what is nearest the output; the rest of the graph becomes one box."""
         feeds: dict[str, list[str]] = {}
-        for source, target in self.edges:
+        for source, target, _ in self.edges:
             feeds.setdefault(self.drawn_as[target], []).append(self.drawn_as[source])
         keep = [self.drawn_as[f"t{self.walk.k(self.walk.root)}"]]
         keep += [self.drawn_as[f"t{self.walk.k(t)}"] for t in self.walk.tensors if id(t) in self.protected]
@@ -529,17 +530,17 @@ class _Layout:
         if rest:
             self._merge(rest, "the part farthest from the output")
 
-    def drawn_edges(self) -> list[tuple[str, str, str, str]]:
-        """(drawn source, drawn target, original source, original target); box-internal edges dropped."""
+    def drawn_edges(self) -> list[tuple[str, str, str, int]]:
+        """(drawn source, drawn target, original target, input position); edges inside a box dropped."""
         seen: set[tuple[str, str]] = set()
         result = []
-        for source, target in self.edges:
+        for source, target, position in self.edges:
             a, b = self.drawn_as[source], self.drawn_as[target]
             collapsed = a in self.groups or b in self.groups
             if a == b or (collapsed and (a, b) in seen):
                 continue
             seen.add((a, b))
-            result.append((a, b, source, target))
+            result.append((a, b, target, position))
         return result
 
 
@@ -685,8 +686,8 @@ def _build(walk: _Walk, layout: _Layout, frame: _Frame, legend: bool, title: str
                      color=HIGHLIGHT if lit else (DIM_LINE if dimmed(node) else "#555555"),
                      fontcolor=DIM_TEXT if dimmed(node) else "black", penwidth="3" if lit else "1",
                      margin="0.04", width="0.4", height="0.4", tooltip=t.grad_fn.op.name)  # type: ignore[union-attr]
-    for a, b, source, target in layout.drawn_edges():
-        _draw_edge(dot, walk, layout, frame, a, b, source, target, dimmed(a) or dimmed(b), rankdir)
+    for a, b, target, position in layout.drawn_edges():
+        _draw_edge(dot, walk, layout, frame, (a, b), target, position, dimmed(a) or dimmed(b), rankdir)
     if legend:
         _draw_legend(dot, walk, frame)
     return dot.source
@@ -707,17 +708,17 @@ def _draw_group(dot: graphviz.Digraph, walk: _Walk, name: str, group: _Group, fr
              color=HIGHLIGHT if lit else "#8e7cc3", penwidth="3" if lit else "1")
 
 
-def _draw_edge(dot: graphviz.Digraph, walk: _Walk, layout: _Layout, frame: _Frame, a: str, b: str,
-               source: str, target: str, dimmed: bool, rankdir: str) -> None:
+def _draw_edge(dot: graphviz.Digraph, walk: _Walk, layout: _Layout, frame: _Frame, drawn: tuple[str, str],
+               target: str, position: int, dimmed: bool, rankdir: str) -> None:
+    """One edge; ``target`` is the original node it enters, ``position`` the op's input number."""
+    a, b = drawn
     attributes: dict[str, str] = {}
     collapsed = a in layout.groups or b in layout.groups
     term = None
     if target.startswith("op") and not collapsed:
-        k = int(target[2:])
+        k = _number_of(target)
         consumer = walk.tensors[k]
         inputs = consumer.grad_fn.parents  # type: ignore[union-attr]
-        # x·x feeds one op twice: one edge per input position, each with its own derivative.
-        position = sum(1 for s, t in layout.edges[: layout.edges.index((source, target))] if t == target)
         parent = inputs[position]
         term = frame.terms.get((k, position))
         roles = _ROLES.get(consumer.grad_fn.op.name)  # type: ignore[union-attr]
