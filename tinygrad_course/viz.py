@@ -96,8 +96,6 @@ _ROLES = {
     "matmul": ("A in A @ B", "B in A @ B"),
     "where": ("if true", "if false"),
 }
-# Elementwise ops broadcast their inputs, so a gradient may need summing back (unbroadcast).
-_ELEMENTWISE = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "where"}
 
 
 # --------------------------------------------------------------------------- numbers as text
@@ -175,9 +173,6 @@ class _Walk:
         if t.grad_fn is None and not t.requires_grad and t.size == 1:
             return _number(float(t._data.reshape(())))
         return f"t{k}"
-
-    def named(self, t: Tensor) -> bool:
-        return bool(t.name)
 
     def kind(self, t: Tensor) -> str:
         if t is self.root:
@@ -829,7 +824,7 @@ class Graph:
         self.renderer_messages = ""
 
     def __repr__(self) -> str:
-        nodes = len(re.findall(r"^\t\w+ \[", self.source, flags=re.M))
+        nodes = len(re.findall(r"^\t(?!node |edge |legend )\w+ \[", self.source, flags=re.M))
         return f"<Graph with {nodes} nodes: .source is the DOT text; .save('graph.svg') draws it>"
 
     def pipe(self, format: str = "svg") -> bytes:
