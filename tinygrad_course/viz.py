@@ -231,8 +231,8 @@ def _vjp(tensor: Tensor, i: int, g: np.ndarray) -> Tensor:
 def _replay(root: Tensor) -> list[_Step]:
     """Backprop as ``backward()`` runs it, keeping every step: the same order, the same VJPs.
 
-    ``.grad`` is neither read nor written. A non-scalar ``root`` is seeded with ones (the
-    gradient of the sum of its elements).
+    ``.grad`` is neither read nor written, and hooks are not run. A non-scalar ``root`` is
+    seeded with ones (the gradient of the sum of its elements).
     """
     if not root.requires_grad:
         raise InputValueError(
@@ -320,7 +320,9 @@ def _rule_expression(walk: _Walk, term: _Term) -> str:
     assert node is not None
     rules = node.op.rules
     upstream = "d" + walk.symbol_name(term.consumer)
-    rule = _substitute(rules[min(term.input_index, len(rules) - 1)], _rule_names(walk, term.consumer))
+    rule = rules[min(term.input_index, len(rules) - 1)]
+    if node.op.name != "pow":              # b·aᵇ⁻¹ keeps its letters: ᵇ cannot be renamed
+        rule = _substitute(rule, _rule_names(walk, term.consumer))
     if rule == "· 1":
         text = upstream
     elif rule == "· (−1)":
