@@ -1,0 +1,64 @@
+"""`python -m tinygrad_course graph` and the two graph examples write what they promise."""
+
+from __future__ import annotations
+
+import runpy
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from tinygrad_course.__main__ import main
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+SVG_TEXT = "{http://www.w3.org/2000/svg}text"
+
+
+def svg_texts(path: Path) -> list[str]:
+    return ["".join(t.itertext()) for t in ET.parse(path).getroot().iter(SVG_TEXT)]
+
+
+def test_graph_command_writes_the_lessons_pictures(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["graph", "--out", str(tmp_path / "graphs")]) == 0
+    printed = capsys.readouterr().out.split()
+    names = [Path(p).name for p in printed]
+    assert names == ["lesson_forward.svg", "lesson_backward.svg", "logistic_regression_forward.svg",
+                     "logistic_regression_backward.svg", "backprop_steps.html"]
+    assert all(Path(p).is_file() for p in printed)
+    lesson = svg_texts(tmp_path / "graphs" / "lesson_backward.svg")
+    for shown in ("dJ/da = 3", "dJ/db = 6", "dJ/dc = 9", "∂u/∂b = c = 2", "∂v/∂a = 1"):
+        assert shown in lesson
+    # One logistic-regression example: z = 0.3·2 − 0.2·1 + 0.1 = 0.5, a = σ(0.5) = 0.6225, y = 1,
+    # so dz = a − y = −0.3775 and dw1 = x1·dz = −0.7551.
+    logistic = svg_texts(tmp_path / "graphs" / "logistic_regression_backward.svg")
+    assert "dL/dz = −0.3775" in logistic and "dL/dw1 = −0.7551" in logistic
+    assert "∂a/∂z = a(1 − a) = 0.235" in logistic
+    page = (tmp_path / "graphs" / "backprop_steps.html").read_text(encoding="utf-8")
+    assert page.count('<figure class="frame"') == 6
+
+
+def test_graph_command_writes_png(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["graph", "--out", str(tmp_path), "--format", "png"]) == 0
+    pictures = [Path(p) for p in capsys.readouterr().out.split() if p.endswith(".png")]
+    assert len(pictures) == 4
+    assert all(p.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") for p in pictures)
+
+
+@pytest.mark.parametrize(("script", "written"), [
+    ("computation_graph.py", {"J_forward.svg", "J_backward.svg", "J_paths_from_b.svg", "J_backprop.html"}),
+    ("more_derivatives.py", {"a_cubed_forward.svg", "a_cubed_backward.svg",
+                             "derivative_of_a_cubed_forward.svg", "derivative_of_a_cubed_backward.svg"}),
+])
+def test_examples_write_their_pictures(script: str, written: set[str], tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "argv", [script, str(tmp_path)])
+    runpy.run_path(str(EXAMPLES / script), run_name="__main__")
+    assert {p.name for p in tmp_path.iterdir()} == written
+    out = capsys.readouterr().out
+    if script == "computation_graph.py":
+        assert "dJ/db = dJ/du · du/db = 3 · 2 = 6" in out
+    else:
+        assert "ds/da = ds/dt3 · dt3/da = 3 · 4 = 12" in out       # d(3a²)/da = 6a = 12 at a = 2
