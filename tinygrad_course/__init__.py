@@ -5,7 +5,7 @@
 >>> a, b, c = Tensor(5.0, name="a"), Tensor(3.0, name="b"), Tensor(2.0, name="c")
 """
 
-from . import functional, ops, testing
+from . import functional, ops, testing, viz
 from .autograd import (
     detect_anomaly,
     enable_grad,
@@ -51,5 +51,6 @@ __all__ = [
     "set_detect_anomaly",
     "stack",
     "testing",
+    "viz",
     "where",
 ]

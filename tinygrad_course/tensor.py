@@ -18,7 +18,6 @@ ArrayLike = Any  # numbers, nested lists, numpy arrays or Tensors
 Axis = int | tuple[int, ...] | None
 
 _FLOAT_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
-_constants: dict[tuple[float, np.dtype], Tensor] = {}
 _ACCEPTED = "a number, a nested list of numbers, a numpy array of numbers, or a Tensor"
 
 
@@ -105,16 +104,8 @@ class Tensor:
         """``value`` as a tensor; numbers and arrays become constants of this tensor's dtype."""
         if isinstance(value, Tensor):
             return value
-        if (type(value) is float or type(value) is int) and value != 0:
-            # Constants such as the 3 in J = 3v recur in every iteration: reuse their tensors.
-            # (Zero is left out: 0.0 and -0.0 are equal as keys but not as constants.)
-            key = (value, self._data.dtype)
-            constant = _constants.get(key)
-            if constant is None:
-                if len(_constants) >= 1024:
-                    _constants.clear()
-                constant = _constants[key] = Tensor._wrap(np.array(value, dtype=self._data.dtype))
-            return constant
+        if type(value) is float or type(value) is int:
+            return Tensor._wrap(np.array(value, dtype=self._data.dtype))
         return Tensor._wrap(as_array(value, self._data.dtype, what="an operand"))
 
     # ------------------------------------------------------------------ attributes
@@ -220,6 +211,16 @@ class Tensor:
         handle = RemovableHandle(self._hooks)
         self._hooks[handle.id] = hook
         return handle
+
+    def graph(self, **options: Any) -> Any:
+        """Draw the computation graph behind this tensor (see ``tinygrad_course.viz.graph``).
+
+        ``J.graph()`` shows values (and gradients once backward ran); ``J.graph(backward=True)``
+        shows the local derivatives on the edges. Inline in Jupyter, ``.save("J.svg")`` elsewhere.
+        """
+        from .viz import graph  # viz draws tensors, so it is imported on first use
+
+        return graph(self, **options)
 
     # ------------------------------------------------------------------ arithmetic
 
