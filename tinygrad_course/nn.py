@@ -43,13 +43,14 @@ def initial_weights(n_out: int, n_in: int, init: Init, rng: np.random.RandomStat
     equal stay equal). ``rng`` is numpy's legacy generator, so ``RandomState(s)`` draws exactly
     what ``np.random.seed(s); np.random.randn(...)`` draws in the course's notebooks.
     """
+    if init not in INITS:
+        raise InputValueError(f"init must be one of {', '.join(map(repr, INITS))}, got {init!r}.")
     if init == "zeros":
         return np.zeros((n_out, n_in))
-    scale = {"small": 0.01, "scaled": 1 / np.sqrt(n_in), "he": np.sqrt(2 / n_in),
-             "xavier": np.sqrt(2 / (n_in + n_out))}.get(init)
-    if scale is None:
-        raise InputValueError(f"init must be one of {', '.join(map(repr, INITS))}, got {init!r}.")
-    return rng.randn(n_out, n_in) * scale
+    W = rng.randn(n_out, n_in)
+    if init == "scaled":
+        return W / np.sqrt(n_in)  # divided, as the course writes it: bit for bit its numbers
+    return W * {"small": 0.01, "he": np.sqrt(2 / n_in), "xavier": np.sqrt(2 / (n_in + n_out))}[init]
 
 
 def _positive_int(name: str, value: object) -> int:

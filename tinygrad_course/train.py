@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -116,6 +117,15 @@ class _ProgressBar:
         self.stream.flush()
 
 
+@contextmanager
+def _closing(bar: _ProgressBar | None) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        if bar is not None:
+            bar.close()
+
+
 def fit(model: Module, X: ArrayLike, Y: ArrayLike, loss: Loss = binary_cross_entropy_with_logits,
         optimizer: Optimizer | None = None, iterations: int = 1000, lr: float | None = None,
         record_every: int = 100, progress: bool = True, print_cost: bool = False) -> History:
@@ -146,7 +156,9 @@ def fit(model: Module, X: ArrayLike, Y: ArrayLike, loss: Loss = binary_cross_ent
     history = History()
     bar = _ProgressBar(iterations, sys.stderr) if progress and iterations and sys.stderr.isatty() else None
     start = time.perf_counter()
-    try:
+    # A diverging run overflows somewhere before its cost turns inf or NaN: report that once,
+    # as DivergedError with the learning rate, instead of a screen of numpy warnings.
+    with np.errstate(over="ignore", invalid="ignore"), _closing(bar):
         for i in range(iterations):
             optimizer.zero_grad()
             J = loss(model(X_t), Y_t)
@@ -163,10 +175,10 @@ def fit(model: Module, X: ArrayLike, Y: ArrayLike, loss: Loss = binary_cross_ent
             optimizer.step()
             if bar is not None:
                 bar.update(i + 1, cost, force=i + 1 == iterations)
-    finally:
-        if bar is not None:
-            bar.close()
-    history.final_cost = evaluate(model, x, y, loss)
+        history.final_cost = evaluate(model, x, y, loss)
+    if not np.isfinite(history.final_cost):
+        raise DivergedError(f"the cost became {history.final_cost} after the last update; with learning "
+                            f"rate {optimizer.lr:g} gradient descent diverged. Try a smaller lr.")
     history.seconds = time.perf_counter() - start
     return history
 
