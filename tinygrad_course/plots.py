@@ -112,7 +112,7 @@ def plot_misclassified(model: BinaryClassifier, X: np.ndarray, Y: np.ndarray, cl
     wrong = np.flatnonzero(predicted != y[0])[:limit]
     columns = max(1, min(5, len(wrong)))
     rows = max(1, -(-len(wrong) // columns))
-    figure = _figure(figsize=(2.4 * columns, 2.6 * rows))
+    figure = _figure(figsize=(2.4 * columns, 2.9 * rows))
     if len(wrong) == 0:
         ax = figure.add_subplot()
         ax.text(0.5, 0.5, "no misclassified images", ha="center", va="center")
