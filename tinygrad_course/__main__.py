@@ -5,10 +5,19 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .autograd import grad
+from .datasets import DATA_ENV, circles, load_catvnoncat, moons, planar_flower
+from .errors import InputValueError, TinygradCourseError
+from .nn import MLP, BinaryClassifier, LogisticRegression
+from .optim import SGD, Adam, Momentum
+from .plots import MissingDependencyError
 from .tensor import Tensor
+from .train import History, accuracy, fit
 
 
 def _lesson_computation_graph() -> None:
@@ -35,10 +44,143 @@ def _lesson_more_derivatives() -> None:
         print(f"  {label:6}  d/da = {d1.item():<8g} d²/da² = {d2.item():<8g} d³/da³ = {d3.item():g}")
 
 
+@dataclass
+class TrainedModel:
+    """A model trained by the demo, with what the course reports for it."""
+
+    title: str
+    model: BinaryClassifier
+    history: History
+    accuracy: float
+    course_accuracy: str
+
+
+def _demo_flower() -> tuple[np.ndarray, np.ndarray, list[TrainedModel]]:
+    """The course's planar lesson: logistic regression fails on the flower, 4 tanh units succeed."""
+    X, Y = planar_flower()
+    print(f"The course's planar 'flower' data: X {X.shape}, Y {Y.shape} (m = {X.shape[1]} points, 2 classes)")
+    trained = []
+    for title, model, course in (
+        ("logistic regression", LogisticRegression(2), "47 %"),
+        ("1 hidden layer, 4 tanh units", MLP([2, 4, 1], "tanh", init="small", seed=2), "90 %"),
+    ):
+        history = fit(model, X, Y, lr=1.2, iterations=10000, record_every=100)
+        trained.append(TrainedModel(title, model, history, accuracy(model, X, Y), course))
+    print("  learning rate 1.2, 10000 iterations of gradient descent, through autograd")
+    print(f"  {'model':<30} {'cost at 0':>10} {'final cost':>11} {'accuracy':>9}   {'course':>6}")
+    for t in trained:
+        print(f"  {t.title:<30} {t.history.costs[0]:>10.6f} {t.history.final_cost:>11.6f} "
+              f"{100 * t.accuracy:>8.2f} %   {t.course_accuracy:>6}")
+    return X, Y, trained
+
+
+def _training_step_graphs(out: Path, X: np.ndarray, Y: np.ndarray, model: BinaryClassifier) -> list[Path]:
+    """The forward and backward graph of one gradient step of the flower network, in the course's names."""
+    from .functional import binary_cross_entropy_with_logits
+    from .viz import save_graphs
+
+    W1, b1, W2, b2 = (dict(model.named_parameters())[name] for name in ("W1", "b1", "W2", "b2"))
+    Z1 = (W1 @ Tensor(X, name="X") + b1).named("Z1")
+    A1 = Z1.tanh().named("A1")
+    Z2 = (W2 @ A1 + b2).named("Z2")
+    J = binary_cross_entropy_with_logits(Z2, Tensor(Y, name="Y")).named("J")
+    model.zero_grad()
+    J.backward()
+    return save_graphs(J, out, "training_step",
+                       title="One gradient step of the flower network: Z1 = W1·X + b1, A1 = tanh(Z1), "
+                             "Z2 = W2·A1 + b2, J = cost")
+
+
+def write_demo_outputs(out: Path, X: np.ndarray, Y: np.ndarray,
+                       trained: Sequence[TrainedModel]) -> list[Path]:
+    """Populate the demo's output folder: the graphs of one training step and the plots."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = _training_step_graphs(out, X, Y, trained[-1].model)
+    try:
+        from .plots import plot_costs, plot_decision_boundaries
+
+        costs = out / "flower_costs.png"
+        plot_costs([t.history for t in trained], costs, labels=[t.title for t in trained],
+                   title="Planar flower: cost during training")
+        boundaries = out / "flower_decision_boundaries.png"
+        plot_decision_boundaries([(f"{t.title} ({100 * t.accuracy:.2f} %)", t.model) for t in trained],
+                                 X, Y, boundaries)
+        written += [costs, boundaries]
+    except MissingDependencyError as error:
+        print(f"\nNo plots written: {error}")
+    return written
+
+
 def demo(args: argparse.Namespace) -> int:
     _lesson_computation_graph()
     print()
     _lesson_more_derivatives()
+    print()
+    X, Y, trained = _demo_flower()
+    out = Path(args.out)
+    written = write_demo_outputs(out, X, Y, trained)
+    print(f"\nWrote {len(written)} files into {out.resolve()}:")
+    for path in written:
+        print(f"  {path.name}")
+    return 0
+
+
+# --------------------------------------------------------------------------- train
+
+_PLANE_DATA = {"planar": planar_flower, "moons": moons, "circles": circles}
+_OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
+
+
+def _layers(text: str) -> list[int]:
+    try:
+        dims = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected sizes such as 2,4,1, got {text!r}") from None
+    if len(dims) < 2 or min(dims) < 1:
+        raise argparse.ArgumentTypeError(f"expected at least two positive sizes such as 2,4,1, got {text!r}")
+    return dims
+
+
+def train(args: argparse.Namespace) -> int:
+    if args.data == "cats":
+        cats = load_catvnoncat(args.data_path)
+        X, Y, tests = cats.X_train, cats.Y_train, [("test", cats.X_test, cats.Y_test)]
+        defaults = {"layers": [X.shape[0], 7, 1], "activation": "relu", "lr": 0.0075, "iterations": 2500}
+    else:
+        if args.data_path is not None:
+            raise InputValueError(f"--data-path is for --data cats; the {args.data} data is built in.")
+        X, Y = _PLANE_DATA[args.data]()
+        tests = []
+        defaults = {"layers": [2, 4, 1], "activation": "tanh", "lr": 1.2, "iterations": 10000}
+    layers = args.layers or defaults["layers"]
+    if layers[0] != X.shape[0] or layers[-1] != 1:
+        raise InputValueError(
+            f"--layers must start with the data's n_x = {X.shape[0]} and end with 1 output unit "
+            f"(e.g. {','.join(map(str, defaults['layers']))}), got {','.join(map(str, layers))}."
+        )
+    activation = args.activation or defaults["activation"]
+    lr = args.lr if args.lr is not None else defaults["lr"]
+    iterations = args.iterations if args.iterations is not None else defaults["iterations"]
+    model = MLP(layers, activation, init=args.init, seed=args.seed)
+    optimizer = _OPTIMIZERS[args.optimizer](model.parameters(), lr=lr)
+    print(f"Training {model.describe()} on {args.data} data: X {X.shape}, Y {Y.shape}")
+    print(f"  {optimizer!r}, {iterations} iterations")
+    history = fit(model, X, Y, optimizer=optimizer, iterations=iterations,
+                  record_every=max(1, iterations // 10), print_cost=True)
+    print(f"Cost after training: {history.final_cost:f}  ({history.seconds:.1f} s)")
+    print(f"train accuracy: {100 * accuracy(model, X, Y):.2f} %")
+    for name, X_other, Y_other in tests:
+        print(f"{name} accuracy: {100 * accuracy(model, X_other, Y_other):.2f} %")
+    if args.save:
+        print(f"Saved the parameters to {model.save(args.save)}")
+    if args.plot:
+        from .plots import plot_costs, plot_decision_boundary
+
+        if X.shape[0] == 2:
+            plot_decision_boundary(model, X, Y, args.plot, title=f"{args.data}: {model.describe()}")
+        else:
+            plot_costs(history, args.plot, title=f"{args.data}: cost during training")
+        print(f"Wrote {args.plot}")
     return 0
 
 
@@ -81,6 +223,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      description="tinygrad_course: autograd for the deep-learning course.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo_parser = commands.add_parser("demo", help="run the course's lessons on built-in data")
+    demo_parser.add_argument("--out", default="tinygrad_course_output",
+                             help="folder for the pictures (default: ./tinygrad_course_output)")
     demo_parser.set_defaults(run=demo)
     graph_parser = commands.add_parser("graph", help="draw the lesson's graphs and the backprop stepper")
     graph_parser.add_argument("--out", default="graphs", metavar="DIR",
@@ -88,8 +232,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     graph_parser.add_argument("--format", choices=("svg", "png"), default="svg",
                               help="picture format (default: svg)")
     graph_parser.set_defaults(run=graph)
+    train_parser = commands.add_parser(
+        "train", help="train an MLP on a built-in 2-D set or the cat images",
+        description="Train the course's network [LINEAR → activation] × (L−1) → LINEAR → σ by gradient "
+                    "descent. Defaults: 2,4,1 tanh, lr 1.2, 10000 iterations on 2-D data; "
+                    "12288,7,1 relu, lr 0.0075, 2500 iterations on cats.")
+    train_parser.add_argument("--data", required=True, choices=["planar", "moons", "circles", "cats"])
+    train_parser.add_argument("--data-path", metavar="FILE",
+                              help=f"catvnoncat.npz for --data cats (or set {DATA_ENV})")
+    train_parser.add_argument("--layers", type=_layers, metavar="N,N,...", help="layer sizes, e.g. 2,4,1")
+    train_parser.add_argument("--activation", choices=["tanh", "relu"], help="hidden-layer activation")
+    train_parser.add_argument("--init", choices=["small", "scaled", "he", "xavier"], default="small",
+                              help="weight initialisation (default: small, randn·0.01)")
+    train_parser.add_argument("--seed", type=int, default=1,
+                              help="numpy seed of the initialisation (default 1)")
+    train_parser.add_argument("--lr", type=float, help="learning rate α")
+    train_parser.add_argument("--iterations", type=int, help="gradient steps")
+    train_parser.add_argument("--optimizer", choices=sorted(_OPTIMIZERS), default="sgd")
+    train_parser.add_argument("--save", metavar="MODEL.npz", help="write the trained parameters here")
+    train_parser.add_argument("--plot", metavar="OUT.png",
+                              help="write the decision boundary (2-D data) or the cost curve (cats)")
+    train_parser.set_defaults(run=train)
     args = parser.parse_args(argv)
-    return int(args.run(args))
+    try:
+        return int(args.run(args))
+    except (TinygradCourseError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -86,7 +86,7 @@ def _matmul_vjp_b(g: Any, out: Any, a: Any, b: Any) -> Any:
     return _swap_last_axes(a) @ g                    # Z = W @ A: dA = Wᵀ · dZ
 
 
-matmul = Op("matmul", "@", np.matmul, _matmul_vjp_a, _matmul_vjp_b, rules=("· Bᵀ", "Aᵀ ·"))
+matmul = Op("matmul", "@", np.matmul, _matmul_vjp_a, _matmul_vjp_b, rules=("· Bᵀ", "Aᵀ ·"), operands="AB")
 
 
 def _inverse_axes(axes: tuple[int, ...] | None) -> tuple[int, ...] | None:
@@ -206,11 +206,11 @@ leaky_relu = Op("leaky_relu", "LeakyReLU",
 
 sigmoid = Op("sigmoid", "σ", _stable_sigmoid,
              lambda g, out, a: g * out * (1 - out),  # σ' = σ(1 − σ)
-             rules=("⊙ σ(1 − σ)",))
+             rules=("⊙ σ(1 − σ)",), output="σ")
 
 tanh = Op("tanh", "tanh", np.tanh,
           lambda g, out, a: g * (1 - out * out),     # tanh' = 1 − tanh², the course's 1 − A²
-          rules=("⊙ (1 − A²)",))
+          rules=("⊙ (1 − A²)",), operands="Z", output="A")
 
 softplus = Op("softplus", "softplus", _stable_softplus,
               lambda g, out, a: g * sigmoid(a),      # d log(1 + eᵃ)/da = σ(a)
@@ -225,7 +225,7 @@ def _bce_with_logits_forward(z: np.ndarray, y: np.ndarray) -> np.ndarray:
 bce_with_logits = Op("bce_with_logits", "L", _bce_with_logits_forward,
                      lambda g, out, z, y: g * (sigmoid(z) - y),   # the course's dz = a − y
                      lambda g, out, z, y: g * -z,
-                     rules=("⊙ (a − y)", "⊙ (−z)"))
+                     rules=("⊙ (σ(z) − y)", "⊙ (−z)"), operands="zy")
 
 # --------------------------------------------------------------------------- selections
 

@@ -272,18 +272,12 @@ def _replay(root: Tensor) -> list[_Step]:
 
 
 def _rule_names(walk: _Walk, tensor: Tensor) -> dict[str, str]:
-    """What the letters in ``op.rules`` stand for: a, b are the inputs; σ and A the output."""
+    """What the letters in ``op.rules`` stand for: the op's ``operands`` and its ``output``."""
     node = tensor.grad_fn
     assert node is not None
-    inputs = [walk.symbol_name(p) for p in node.parents]
-    letters = dict(zip("ab", inputs, strict=False))
-    out = walk.symbol_name(tensor)
-    if node.op.name == "sigmoid":
-        letters["σ"] = out                 # σ(1 − σ) is written in the output
-    elif node.op.name == "tanh":
-        letters["A"] = out                 # the course's 1 − A², A = tanh(Z)
-    elif node.op.name == "matmul":
-        letters.update(zip("AB", inputs, strict=False))
+    letters = dict(zip(node.op.operands, (walk.symbol_name(p) for p in node.parents), strict=False))
+    if node.op.output:
+        letters[node.op.output] = walk.symbol_name(tensor)
     return letters
 
 

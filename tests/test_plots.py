@@ -1,0 +1,72 @@
+"""The pictures: each is a PNG that matplotlib can read back, of the size it was drawn."""
+
+import builtins
+
+import numpy as np
+import pytest
+
+from tinygrad_course.datasets import planar_flower
+from tinygrad_course.nn import MLP, LogisticRegression
+from tinygrad_course.train import History, fit
+
+matplotlib = pytest.importorskip("matplotlib", reason="the plots need the optional extra 'plot' (matplotlib)")
+
+from matplotlib.image import imread  # noqa: E402
+
+from tinygrad_course import plots  # noqa: E402
+
+
+def read_png(path):
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    return imread(path)
+
+
+def test_cost_curve(tmp_path):
+    history = History(iterations=[0, 100, 200], costs=[0.69, 0.4, 0.3])
+    figure = plots.plot_costs([history, history], tmp_path / "costs.png", labels=["a", "b"])
+    assert figure.axes[0].get_ylabel() == "cost J"
+    assert len(figure.axes[0].lines) == 2
+    assert read_png(tmp_path / "costs.png").shape[:2] == (400, 600)
+
+
+def test_decision_boundaries_of_two_dimensional_models(tmp_path):
+    X, Y = planar_flower(m=40)
+    model = MLP([2, 3, 1], "tanh", init="small", seed=0)
+    fit(model, X, Y, lr=1.0, iterations=5, progress=False)
+    path = tmp_path / "out" / "boundaries.png"
+    figure = plots.plot_decision_boundaries([("mlp", model), ("logistic", LogisticRegression(2))], X, Y, path)
+    assert [ax.get_title() for ax in figure.axes] == ["mlp", "logistic"]
+    assert read_png(path).shape[:2] == (400, 900)
+    single = plots.plot_decision_boundary(model, X, Y, title="one")
+    assert [ax.get_title() for ax in single.axes] == ["one"]
+
+
+def test_decision_boundary_needs_two_dimensional_data():
+    with pytest.raises(ValueError, match=r"n_x = 2 rows"):
+        plots.plot_decision_boundary(LogisticRegression(3), np.zeros((3, 5)), np.zeros((1, 5)))
+
+
+def test_misclassified_images_are_titled_with_prediction_and_class(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.random((12, 4))                         # four 2 × 2 RGB "images"
+    model = LogisticRegression(12)                  # predicts σ(0) = ½ → 0 (non-cat) for all
+    figure = plots.plot_misclassified(model, X, np.array([[1, 0, 1, 0]]), ("non-cat", "cat"),
+                                      tmp_path / "wrong.png", image_shape=(2, 2, 3))
+    assert [ax.get_title() for ax in figure.axes] == ["Prediction: non-cat\nClass: cat"] * 2
+    read_png(tmp_path / "wrong.png")
+    none_wrong = plots.plot_misclassified(model, X, np.zeros((1, 4)), ("non-cat", "cat"),
+                                          image_shape=(2, 2, 3))
+    assert none_wrong.axes[0].texts[0].get_text() == "no misclassified images"
+
+
+def test_missing_matplotlib_gives_the_install_command(monkeypatch):
+    real_import = builtins.__import__
+
+    def without_matplotlib(name, *args, **kwargs):
+        if name.startswith("matplotlib"):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", without_matplotlib)
+    with pytest.raises(plots.MissingDependencyError, match=r'pip install "tinygrad_course\[plot\]"'):
+        plots.plot_costs(History(iterations=[0], costs=[1.0]))

@@ -1,0 +1,177 @@
+"""The course's data sets, in its layout: ``X`` is ``(n_x, m)``, ``Y`` is ``(1, m)`` labels 0/1.
+
+Built in (numpy only, seeded): ``planar_flower`` (the course's "flower"), ``moons``,
+``circles``, ``blobs``. From a file: ``load_catvnoncat`` (the course's cat / non-cat images;
+the file is not shipped with this package, see ``load_catvnoncat``).
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from .errors import InputValueError, TinygradCourseError
+
+#: The environment variable ``load_catvnoncat`` reads when no path is given.
+DATA_ENV = "TINYGRAD_COURSE_DATA"
+CAT_FILE = "catvnoncat.npz"
+
+
+class DataNotFoundError(TinygradCourseError, FileNotFoundError):
+    """The cat / non-cat file was not given or does not exist."""
+
+
+class DataFormatError(InputValueError):
+    """A data file that is not in the expected format."""
+
+
+def _size(m: object, even: bool = False) -> int:
+    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 2 or (even and m % 2):
+        kind = "an even integer ≥ 2 (half the points per class)" if even else "an integer ≥ 2"
+        raise InputValueError(f"m (the number of examples) must be {kind}, got {m!r}.")
+    return int(m)
+
+
+def _columns(points: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of points → the course's ``X (n_x, m)`` and ``Y (1, m)``."""
+    return points.T.copy(), labels.reshape(1, -1).astype(np.int64)
+
+
+def planar_flower(m: int = 400, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """The course's "flower": two classes of ``m/2`` points on the petals of ``r = 4 sin 4t``.
+
+    As the course defines it: ``np.random.seed(seed)``; for class ``j`` = 0, then 1:
+    ``t = linspace(3.12 j, 3.12 (j+1), m/2) + 0.2·randn(m/2)`` and ``r = 4 sin(4t) + 0.2·randn(m/2)``;
+    the points are ``(r sin t, r cos t)``, labelled ``j``. Returns ``X (2, m)``, ``Y (1, m)``.
+    """
+    m = _size(m, even=True)
+    # RandomState(seed) draws what np.random.seed(seed) + np.random.randn draw, and leaves
+    # numpy's global generator alone.
+    rng = np.random.RandomState(seed)
+    n, a = m // 2, 4
+    points, labels = np.zeros((m, 2)), np.zeros(m)
+    for j in range(2):
+        rows = slice(n * j, n * (j + 1))
+        t = np.linspace(j * 3.12, (j + 1) * 3.12, n) + rng.randn(n) * 0.2
+        r = a * np.sin(4 * t) + rng.randn(n) * 0.2
+        points[rows] = np.c_[r * np.sin(t), r * np.cos(t)]
+        labels[rows] = j
+    return _columns(points, labels)
+
+
+def moons(m: int = 400, noise: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaved half circles: class 0 the upper one, class 1 the lower one shifted right."""
+    m = _size(m)
+    rng = np.random.default_rng(seed)
+    n0 = m // 2
+    upper = np.linspace(0, np.pi, n0)
+    lower = np.linspace(0, np.pi, m - n0)
+    points = np.r_[np.c_[np.cos(upper), np.sin(upper)], np.c_[1 - np.cos(lower), 0.5 - np.sin(lower)]]
+    points += noise * rng.standard_normal(points.shape)
+    return _columns(points, np.r_[np.zeros(n0), np.ones(m - n0)])
+
+
+def circles(m: int = 400, noise: float = 0.1, factor: float = 0.5,
+            seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two concentric circles: class 0 of radius 1, class 1 of radius ``factor`` inside it."""
+    m = _size(m)
+    if not 0 < factor < 1:
+        raise InputValueError(f"factor (inner radius / outer radius) must lie in (0, 1), got {factor!r}.")
+    rng = np.random.default_rng(seed)
+    n0 = m // 2
+    outer = np.linspace(0, 2 * np.pi, n0, endpoint=False)
+    inner = np.linspace(0, 2 * np.pi, m - n0, endpoint=False)
+    points = np.r_[np.c_[np.cos(outer), np.sin(outer)], factor * np.c_[np.cos(inner), np.sin(inner)]]
+    points += noise * rng.standard_normal(points.shape)
+    return _columns(points, np.r_[np.zeros(n0), np.ones(m - n0)])
+
+
+def blobs(m: int = 400, distance: float = 4.0, std: float = 1.0,
+          seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two Gaussian clouds of standard deviation ``std``, centred ``distance`` apart on a diagonal."""
+    m = _size(m)
+    rng = np.random.default_rng(seed)
+    n0 = m // 2
+    centre = np.full(2, distance / (2 * np.sqrt(2)))
+    noise = std * rng.standard_normal((m, 2))
+    points = np.r_[noise[:n0] - centre, noise[n0:] + centre]
+    return _columns(points, np.r_[np.zeros(n0), np.ones(m - n0)])
+
+
+class CatVsNonCat(NamedTuple):
+    """The course's cat / non-cat set: 209 training and 50 test images of 64 × 64 × 3 pixels.
+
+    ``X_train (12288, 209)`` and ``X_test (12288, 50)`` hold one flattened image per column,
+    scaled to [0, 1]; ``Y_train (1, 209)``, ``Y_test (1, 50)`` are 1 for cat, 0 for non-cat;
+    ``classes[label]`` is the class name. ``X[:, i].reshape(64, 64, 3)`` is image ``i`` again.
+    """
+
+    X_train: np.ndarray
+    Y_train: np.ndarray
+    X_test: np.ndarray
+    Y_test: np.ndarray
+    classes: tuple[str, ...]
+
+
+def _cat_file(path: str | os.PathLike[str] | None) -> Path:
+    how = (f"pass load_catvnoncat(path='/path/to/{CAT_FILE}') (the train command: --data-path FILE), "
+           f"or set the environment variable {DATA_ENV}=/path/to/{CAT_FILE}")
+    if path is None:
+        from_env = os.environ.get(DATA_ENV)
+        if not from_env:
+            raise DataNotFoundError(
+                f"the cat / non-cat data is not bundled with tinygrad_course; {how}. The file is the "
+                "course's train_catvnoncat.h5 and test_catvnoncat.h5 converted to one .npz archive "
+                "with the arrays train_x, train_y, test_x, test_y, classes."
+            )
+        path, source = from_env, f"the environment variable {DATA_ENV}"
+    else:
+        source = "path"
+    file = Path(path)
+    if file.is_dir():
+        file = file / CAT_FILE
+    if not file.is_file():
+        raise DataNotFoundError(f"no cat / non-cat data at {str(file)!r} (from {source}); {how}.")
+    return file
+
+
+def load_catvnoncat(path: str | os.PathLike[str] | None = None) -> CatVsNonCat:
+    """Read the cat / non-cat ``.npz`` from ``path``, or from ``$TINYGRAD_COURSE_DATA`` when not given.
+
+    Either may name the file or the folder holding ``catvnoncat.npz``. Applies the course's
+    preprocessing: ``X = images.reshape(m, -1).T / 255``, ``Y = labels.reshape(1, -1)``.
+    """
+    file = _cat_file(path)
+    try:
+        with np.load(file, allow_pickle=False) as archive:
+            if not hasattr(archive, "files"):
+                raise ValueError("it holds a single array, not an .npz archive")
+            missing = {"train_x", "train_y", "test_x", "test_y", "classes"} - set(archive.files)
+            if missing:
+                raise ValueError(f"the arrays {', '.join(sorted(missing))} are missing (it has "
+                                 f"{', '.join(archive.files) or 'none'})")
+            arrays = {name: archive[name] for name in ("train_x", "train_y", "test_x", "test_y", "classes")}
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
+        raise DataFormatError(
+            f"{str(file)!r} is not a cat / non-cat data file (an .npz archive with train_x, train_y, "
+            f"test_x, test_y, classes): {error}."
+        ) from None
+    classes = arrays["classes"]
+    if classes.dtype.kind != "U" or classes.shape != (2,):
+        raise DataFormatError(f"{str(file)!r}: classes must be two names such as ['non-cat', 'cat'], "
+                              f"got {classes.dtype} of shape {classes.shape}.")
+    split = {}
+    for part in ("train", "test"):
+        images, labels = arrays[f"{part}_x"], arrays[f"{part}_y"]
+        if images.ndim != 4 or images.shape[3] != 3 or images.dtype != np.uint8:
+            raise DataFormatError(f"{str(file)!r}: {part}_x must be RGB images (m, height, width, 3) of "
+                                  f"uint8, got {images.dtype} of shape {images.shape}.")
+        if labels.shape != (images.shape[0],) or not np.isin(labels, (0, 1)).all():
+            raise DataFormatError(f"{str(file)!r}: {part}_y must hold one label 0 or 1 per image "
+                                  f"({images.shape[0]}), got shape {labels.shape}.")
+        split[part] = (images.reshape(images.shape[0], -1).T / 255.0, labels.reshape(1, -1).astype(np.int64))
+    return CatVsNonCat(*split["train"], *split["test"], tuple(str(c) for c in classes))

@@ -1,0 +1,391 @@
+"""Layers and the course's models, in the course's layout: one example per column.
+
+``X`` is ``(n_x, m)``, ``W[l]`` is ``(n[l], n[l-1])``, ``b[l]`` is ``(n[l], 1)`` and every
+layer computes ``Z[l] = W[l] @ A[l-1] + b[l]``. The models return the logits ``Z[L]`` of the
+output layer; the loss ``binary_cross_entropy_with_logits`` turns them into the cost ``J`` and
+its gradient is the course's ``dZ[L] = A[L] − Y``. ``predict_proba`` gives ``A[L] = σ(Z[L])``.
+
+Every gradient comes from the engine's autograd: no layer here has a backward of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from .autograd import no_grad
+from .errors import InputTypeError, InputValueError, ShapeError
+from .tensor import ArrayLike, Tensor
+
+Init = Literal["zeros", "small", "scaled", "he", "xavier"]
+INITS: tuple[str, ...] = ("zeros", "small", "scaled", "he", "xavier")
+
+#: The key under which ``Module.save`` stores the model's description next to its arrays.
+ARCHITECTURE_KEY = "__architecture__"
+
+
+class ArchitectureError(InputValueError):
+    """Parameters (a dict or a saved file) that belong to a model of another shape."""
+
+
+def initial_weights(n_out: int, n_in: int, init: Init, rng: np.random.RandomState) -> np.ndarray:
+    """``W`` of shape ``(n_out, n_in)`` drawn as the course draws it.
+
+    ``"small"``: randn · 0.01 (the shallow networks); ``"scaled"``: randn / √n_in (the deep
+    network); ``"he"``: randn · √(2 / n_in) (for ReLU); ``"xavier"``: randn · √(2 / (n_in + n_out))
+    (Glorot's normal); ``"zeros"``: all zero (logistic regression only: hidden units that start
+    equal stay equal). ``rng`` is numpy's legacy generator, so ``RandomState(s)`` draws exactly
+    what ``np.random.seed(s); np.random.randn(...)`` draws in the course's notebooks.
+    """
+    if init not in INITS:
+        raise InputValueError(f"init must be one of {', '.join(map(repr, INITS))}, got {init!r}.")
+    if init == "zeros":
+        return np.zeros((n_out, n_in))
+    W = rng.randn(n_out, n_in)
+    if init == "scaled":
+        return W / np.sqrt(n_in)  # divided, as the course writes it: bit for bit its numbers
+    return W * {"small": 0.01, "he": np.sqrt(2 / n_in), "xavier": np.sqrt(2 / (n_in + n_out))}[init]
+
+
+def _positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise InputValueError(f"{name} must be a positive integer, got {value!r}.")
+    return int(value)
+
+
+def _as_input(A: ArrayLike) -> Tensor:
+    return A if isinstance(A, Tensor) else Tensor(A)
+
+
+class Module:
+    """A piece of a model: it holds parameters (tensors with ``requires_grad``) and sub-modules.
+
+    Parameters and sub-modules are found by looking at the attributes, in the order they were
+    set; a list of modules counts too. ``model(X)`` calls ``model.forward(X)``.
+    """
+
+    def forward(self, A: Tensor) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__} must define forward(A).")
+
+    def __call__(self, A: ArrayLike) -> Tensor:
+        return self.forward(_as_input(A))
+
+    # ------------------------------------------------------------------ parameters
+
+    def children(self) -> Iterator[tuple[str, Module]]:
+        """The direct sub-modules, with the attribute name (``"layers.0"`` for list entries)."""
+        for name, value in vars(self).items():
+            if isinstance(value, Module):
+                yield name, value
+            elif isinstance(value, (list, tuple)):
+                for i, item in enumerate(value):
+                    if isinstance(item, Module):
+                        yield f"{name}.{i}", item
+
+    def named_parameters(self) -> Iterator[tuple[str, Tensor]]:
+        """``(name, tensor)`` for every parameter, this module's own first, then its children's."""
+        for name, value in vars(self).items():
+            if isinstance(value, Tensor) and value.requires_grad:
+                yield name, value
+        for prefix, child in self.children():
+            for name, parameter in child.named_parameters():
+                yield f"{prefix}.{name}", parameter
+
+    def parameters(self) -> list[Tensor]:
+        """The parameters, ready for an optimizer: ``SGD(model.parameters(), lr=0.005)``."""
+        return [parameter for _, parameter in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Forget every parameter's gradient (leaves accumulate across ``backward()`` calls)."""
+        for parameter in self.parameters():
+            parameter.grad = None
+
+    # ------------------------------------------------------------------ state
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of the parameters as numpy arrays, by name (for an MLP: ``W1, b1, W2, ...``)."""
+        return {name: parameter._data.copy() for name, parameter in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, ArrayLike]) -> Module:
+        """Set every parameter from ``state`` (name → array); the names and shapes must match.
+
+        Nothing is changed unless every array fits. Returns the module.
+        """
+        if not isinstance(state, Mapping):
+            raise InputTypeError(f"load_state_dict() expects a dict name → array, got {type(state).__name__}")
+        own = dict(self.named_parameters())
+        given = {name: value for name, value in state.items() if name != ARCHITECTURE_KEY}
+        problems = []
+        missing, unexpected = sorted(own.keys() - given.keys()), sorted(given.keys() - own.keys())
+        if missing:
+            problems.append(f"missing {', '.join(missing)}")
+        if unexpected:
+            problems.append(f"unexpected {', '.join(unexpected)}")
+        arrays = {}
+        for name in own.keys() & given.keys():
+            array = np.array(given[name], dtype=own[name].dtype)
+            if array.shape != own[name].shape:
+                problems.append(f"{name} has shape {array.shape}, this model's is {own[name].shape}")
+            elif not np.isfinite(array).all():
+                problems.append(f"{name} contains NaN or inf")
+            arrays[name] = array
+        if problems:
+            raise ArchitectureError(
+                f"these parameters do not fit {self.describe()}: {'; '.join(sorted(problems))}."
+            )
+        for name, array in arrays.items():
+            own[name].data = array
+        return self
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the parameters to a ``.npz`` file (numpy arrays only, no pickle); returns its path.
+
+        The file is written next to its destination and renamed into place, so an interrupted
+        save never leaves a half-written model.
+        """
+        path = Path(path)
+        arrays = {**self.state_dict(), ARCHITECTURE_KEY: np.array(self.describe())}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                np.savez(file, **arrays)
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+        return path
+
+    def load(self, path: str | os.PathLike[str]) -> Module:
+        """Read parameters written by ``save`` into this model (which must have the same shape)."""
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                if not isinstance(archive, Mapping):
+                    raise ValueError("a single array, not an .npz archive")
+                state = {name: archive[name] for name in archive.files}
+        except FileNotFoundError:
+            raise FileNotFoundError(f"no saved model at {str(path)!r}.") from None
+        except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
+            raise InputValueError(
+                f"{str(path)!r} is not a model file written by Module.save() (an .npz archive of "
+                f"numpy arrays): {error}"
+            ) from None
+        saved_as = state.get(ARCHITECTURE_KEY)
+        try:
+            return self.load_state_dict(state)
+        except ArchitectureError as error:
+            origin = f" The file holds {saved_as}." if saved_as is not None else ""
+            raise ArchitectureError(f"cannot load {str(path)!r}: {error}{origin}") from None
+
+    # ------------------------------------------------------------------ display
+
+    def describe(self) -> str:
+        """One line: the class and its sizes, e.g. ``MLP(layer_dims=[2, 4, 1], ...)``."""
+        return f"{type(self).__name__}({self.extra_repr()})"
+
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        lines = [f"  ({name}): {child!r}".replace("\n", "\n  ") for name, child in self.children()]
+        if not lines:
+            return self.describe()
+        return "\n".join([f"{self.describe()}(", *lines, ")"])
+
+
+class Linear(Module):
+    """``Z = W @ A + b``: ``W`` is ``(n_out, n_in)``, ``b`` is ``(n_out, 1)``, ``A`` is ``(n_in, m)``.
+
+    ``W`` is drawn by ``initial_weights(n_out, n_in, init, rng)``; ``b`` starts at zero.
+    """
+
+    def __init__(self, n_in: int, n_out: int, init: Init = "scaled",
+                 rng: np.random.RandomState | int | None = None, name: str = "") -> None:
+        self.n_in = _positive_int("n_in", n_in)
+        self.n_out = _positive_int("n_out", n_out)
+        if not isinstance(rng, np.random.RandomState):
+            rng = np.random.RandomState(rng)
+        W = initial_weights(self.n_out, self.n_in, init, rng)
+        self.W = Tensor(W, requires_grad=True, name=f"W{name}")
+        self.b = Tensor(np.zeros((self.n_out, 1)), requires_grad=True, name=f"b{name}")
+
+    def forward(self, A: Tensor) -> Tensor:
+        if A.ndim != 2 or A.shape[0] != self.n_in:
+            hint = ""
+            if A.ndim == 2 and A.shape[1] == self.n_in:
+                hint = " It looks like one example per row: pass X.T."
+            raise ShapeError(
+                f"Linear({self.n_in} → {self.n_out}) expects its input as (n_in, m) = ({self.n_in}, m), "
+                f"one example per column, got shape {A.shape}.{hint}"
+            )
+        return self.W @ A + self.b
+
+    def extra_repr(self) -> str:
+        return f"{self.n_in} → {self.n_out}"
+
+
+class ReLU(Module):
+    """``A = max(0, Z)``; ``dZ = dA ⊙ [Z > 0]``."""
+
+    def forward(self, A: Tensor) -> Tensor:
+        return A.relu()
+
+
+class LeakyReLU(Module):
+    """``A = Z`` where ``Z > 0``, ``slope · Z`` elsewhere."""
+
+    def __init__(self, slope: float = 0.01) -> None:
+        self.slope = float(slope)
+
+    def forward(self, A: Tensor) -> Tensor:
+        return A.leaky_relu(self.slope)
+
+    def extra_repr(self) -> str:
+        return f"slope={self.slope:g}"
+
+
+class Tanh(Module):
+    """``A = tanh(Z)``; ``dZ = dA ⊙ (1 − A²)``."""
+
+    def forward(self, A: Tensor) -> Tensor:
+        return A.tanh()
+
+
+class Sigmoid(Module):
+    """``A = σ(Z)``; ``dZ = dA ⊙ A(1 − A)``."""
+
+    def forward(self, A: Tensor) -> Tensor:
+        return A.sigmoid()
+
+
+class Sequential(Module):
+    """Layers applied in order: ``Sequential(Linear(2, 4), Tanh(), Linear(4, 1))``."""
+
+    def __init__(self, *layers: Module) -> None:
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Module):
+                raise InputTypeError(f"Sequential: layer {i} is a {type(layer).__name__}, not a Module.")
+        self.layers = list(layers)
+
+    def forward(self, A: Tensor) -> Tensor:
+        for layer in self.layers:
+            A = layer(A)
+        return A
+
+    def children(self) -> Iterator[tuple[str, Module]]:
+        return ((str(i), layer) for i, layer in enumerate(self.layers))
+
+
+class BinaryClassifier(Module):
+    """A model whose output is one logit ``Z[L]`` per example, ``(1, m)``."""
+
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
+        """``A[L] = σ(Z[L])``, the probability that each example is class 1, as a ``(1, m)`` array."""
+        with no_grad():
+            return self(X).sigmoid()._data
+
+
+class LogisticRegression(BinaryClassifier):
+    """The course's first model: ``z = wᵀx + b``, ``ŷ = σ(z)``, with ``w`` and ``b`` starting at zero.
+
+    Here ``W = wᵀ`` is ``(1, n_x)`` so that ``Z = W @ X + b`` as in every other layer. The forward
+    pass returns ``Z``; train it with ``binary_cross_entropy_with_logits``, whose gradients are
+    the course's ``dw = X(A − Y)ᵀ / m`` and ``db = mean(A − Y)``.
+    """
+
+    def __init__(self, n_x: int) -> None:
+        self.linear = Linear(n_x, 1, init="zeros", name="")
+
+    @property
+    def W(self) -> Tensor:
+        return self.linear.W
+
+    @property
+    def b(self) -> Tensor:
+        return self.linear.b
+
+    def forward(self, A: Tensor) -> Tensor:
+        return self.linear(A)
+
+    def named_parameters(self) -> Iterator[tuple[str, Tensor]]:
+        yield "W", self.linear.W
+        yield "b", self.linear.b
+
+    def children(self) -> Iterator[tuple[str, Module]]:
+        return iter(())
+
+    def extra_repr(self) -> str:
+        return f"n_x={self.linear.n_in}"
+
+
+class MLP(BinaryClassifier, Sequential):
+    """The course's L-layer network: ``[LINEAR → activation] × (L−1) → LINEAR``, returning ``Z[L]``.
+
+    ``layer_dims = [n_x, n[1], ..., n[L]]``. The weights are drawn as the course draws them:
+    ``np.random.seed(seed)``, then ``randn(n[l], n[l-1])`` for l = 1, ..., L in that order (scaled
+    by ``init``), biases zero. So ``MLP([2, 4, 1], "tanh", init="small", seed=2)`` starts where
+    the course's planar network starts and ``MLP([12288, 20, 7, 5, 1], init="scaled", seed=1)``
+    where its deep network does. The parameters are named as the course's dict: ``W1, b1, W2, ...``.
+    """
+
+    def __init__(self, layer_dims: Sequence[int], hidden_activation: Literal["relu", "tanh"] = "relu",
+                 init: Init = "he", seed: int | None = None) -> None:
+        if isinstance(layer_dims, str) or not isinstance(layer_dims, Sequence) or len(layer_dims) < 2:
+            raise InputValueError(
+                f"layer_dims must list the input, hidden and output sizes, e.g. [2, 4, 1]; got {layer_dims!r}"
+            )
+        dims = [_positive_int(f"layer_dims[{i}]", n) for i, n in enumerate(layer_dims)]
+        activations = {"relu": ReLU, "tanh": Tanh}
+        if hidden_activation not in activations:
+            raise InputValueError(f"hidden_activation must be 'relu' or 'tanh', got {hidden_activation!r}.")
+        if init not in INITS:
+            raise InputValueError(f"init must be one of {', '.join(map(repr, INITS))}, got {init!r}.")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+            raise InputTypeError(f"seed must be an integer or None, got {seed!r}.")
+        # One generator for all layers, drawn in order: the course's np.random.seed(s) then
+        # randn for W1, W2, ... — without touching numpy's global state.
+        rng = np.random.RandomState(seed)
+        layers: list[Module] = []
+        for l in range(1, len(dims)):  # noqa: E741 (the course's l)
+            layers.append(Linear(dims[l - 1], dims[l], init=init, rng=rng, name=str(l)))
+            if l < len(dims) - 1:
+                layers.append(activations[hidden_activation]())
+        Sequential.__init__(self, *layers)
+        self.layer_dims = dims
+        self.hidden_activation = hidden_activation
+        self.init = init
+        self.seed = seed
+
+    @classmethod
+    def from_parameters(cls, parameters: Mapping[str, ArrayLike],
+                        hidden_activation: Literal["relu", "tanh"] = "relu") -> MLP:
+        """An MLP holding the course's ``parameters`` dict ``{"W1": ..., "b1": ..., ...}``."""
+        L = sum(1 for name in parameters if name.startswith("W"))
+        names = [f"W{layer}" for layer in range(1, L + 1)]
+        if L == 0 or any(name not in parameters or np.ndim(parameters[name]) != 2 for name in names):
+            raise ArchitectureError(f"parameters need 2-D W1, ..., W{L} (and b1, ..., b{L}), "
+                                    f"got {', '.join(sorted(parameters)) or 'nothing'}.")
+        shapes = [np.shape(parameters[name]) for name in names]
+        dims = [shapes[0][1], *(shape[0] for shape in shapes)]
+        model = cls(dims, hidden_activation=hidden_activation, init="zeros")
+        model.load_state_dict(parameters)
+        return model
+
+    @property
+    def linears(self) -> list[Linear]:
+        return [layer for layer in self.layers if isinstance(layer, Linear)]
+
+    def named_parameters(self) -> Iterator[tuple[str, Tensor]]:
+        for l, linear in enumerate(self.linears, start=1):  # noqa: E741
+            yield f"W{l}", linear.W
+            yield f"b{l}", linear.b
+
+    def extra_repr(self) -> str:
+        return (f"layer_dims={self.layer_dims}, hidden_activation={self.hidden_activation!r}, "
+                f"init={self.init!r}, seed={self.seed}")

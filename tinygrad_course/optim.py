@@ -1,0 +1,122 @@
+"""Optimizers: the update ``w := w − α · (something made of dw)``, applied to every parameter.
+
+Use them the course's way, once per iteration, after ``backward()`` has filled each ``.grad``::
+
+    optimizer.zero_grad(); J = loss(model(X), Y); J.backward(); optimizer.step()
+
+Updates run under ``no_grad()`` and change ``p.data`` in place, so the graph of the last
+forward pass is stale afterwards (backward on it raises): run the forward pass again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from .autograd import no_grad
+from .errors import InputTypeError, InputValueError
+from .tensor import Tensor
+
+
+def _rate(name: str, value: object, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise InputTypeError(f"{name} must be a number, got {value!r}.")
+    if not low < float(value) < high:
+        raise InputValueError(f"{name} must lie strictly between {low:g} and {high:g}, got {value!r}.")
+    return float(value)
+
+
+class Optimizer:
+    """Holds the parameters and a learning rate ``α``; subclasses define ``update``."""
+
+    def __init__(self, parameters: Iterable[Tensor], lr: float) -> None:
+        self.parameters = list(parameters)
+        if not self.parameters:
+            raise InputValueError(f"{type(self).__name__} got no parameters; pass model.parameters().")
+        for i, p in enumerate(self.parameters):
+            if not isinstance(p, Tensor) or not p.requires_grad:
+                raise InputTypeError(
+                    f"{type(self).__name__}: parameter {i} must be a Tensor with requires_grad=True, "
+                    f"got {p!r:.60}."
+                )
+        self.lr = _rate("lr (the learning rate α)", lr, 0.0, np.inf)
+
+    def zero_grad(self) -> None:
+        """Forget every gradient (leaves accumulate across ``backward()`` calls)."""
+        for p in self.parameters:
+            p.grad = None
+
+    def step(self) -> None:
+        """One update of every parameter that has a gradient."""
+        with no_grad():
+            for i, p in enumerate(self.parameters):
+                if p.grad is None:
+                    continue
+                dw = p.grad._data if isinstance(p.grad, Tensor) else p.grad
+                self.update(i, p, dw)
+
+    def update(self, i: int, p: Tensor, dw: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(lr={self.lr:g}, {len(self.parameters)} parameters)"
+
+
+class SGD(Optimizer):
+    """The course's gradient descent: ``w := w − α · dw``."""
+
+    def update(self, i: int, p: Tensor, dw: np.ndarray) -> None:
+        p.data -= self.lr * dw
+
+
+class Momentum(Optimizer):
+    """Gradient descent with momentum: ``v := β·v + (1 − β)·dw``, then ``w := w − α·v``.
+
+    ``v`` starts at zero, an exponentially weighted average of the gradients over about
+    ``1 / (1 − β)`` steps.
+    """
+
+    def __init__(self, parameters: Iterable[Tensor], lr: float, beta: float = 0.9) -> None:
+        super().__init__(parameters, lr)
+        self.beta = _rate("beta", beta, 0.0, 1.0)
+        self.velocity = [np.zeros_like(p._data) for p in self.parameters]
+
+    def update(self, i: int, p: Tensor, dw: np.ndarray) -> None:
+        v = self.velocity[i]
+        v *= self.beta
+        v += (1 - self.beta) * dw
+        p.data -= self.lr * v
+
+
+class Adam(Optimizer):
+    """Adam, as the course writes it, with ``t`` the number of steps taken so far (from 1)::
+
+        v := β₁·v + (1 − β₁)·dw          v̂ = v / (1 − β₁ᵗ)
+        s := β₂·s + (1 − β₂)·dw²         ŝ = s / (1 − β₂ᵗ)
+        w := w − α · v̂ / (√ŝ + ε)
+    """
+
+    def __init__(self, parameters: Iterable[Tensor], lr: float = 0.001, beta1: float = 0.9,
+                 beta2: float = 0.999, epsilon: float = 1e-8) -> None:
+        super().__init__(parameters, lr)
+        self.beta1 = _rate("beta1", beta1, 0.0, 1.0)
+        self.beta2 = _rate("beta2", beta2, 0.0, 1.0)
+        self.epsilon = _rate("epsilon", epsilon, 0.0, np.inf)
+        self.v = [np.zeros_like(p._data) for p in self.parameters]
+        self.s = [np.zeros_like(p._data) for p in self.parameters]
+        self.t = 0
+
+    def step(self) -> None:
+        self.t += 1
+        super().step()
+
+    def update(self, i: int, p: Tensor, dw: np.ndarray) -> None:
+        v, s = self.v[i], self.s[i]
+        v *= self.beta1
+        v += (1 - self.beta1) * dw
+        s *= self.beta2
+        s += (1 - self.beta2) * dw**2
+        v_corrected = v / (1 - self.beta1**self.t)
+        s_corrected = s / (1 - self.beta2**self.t)
+        p.data -= self.lr * v_corrected / (np.sqrt(s_corrected) + self.epsilon)
