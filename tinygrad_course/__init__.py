@@ -5,7 +5,7 @@
 >>> a, b, c = Tensor(5.0, name="a"), Tensor(3.0, name="b"), Tensor(2.0, name="c")
 """
 
-from . import functional, ops, testing, viz
+from . import datasets, functional, nn, ops, optim, testing, train, viz
 from .autograd import (
     detect_anomaly,
     enable_grad,
@@ -38,6 +38,7 @@ __all__ = [
     "Tensor",
     "TinygradCourseError",
     "concatenate",
+    "datasets",
     "detect_anomaly",
     "enable_grad",
     "functional",
@@ -46,11 +47,14 @@ __all__ = [
     "is_grad_enabled",
     "maximum",
     "minimum",
+    "nn",
     "no_grad",
     "ops",
+    "optim",
     "set_detect_anomaly",
     "stack",
     "testing",
+    "train",
     "viz",
     "where",
 ]

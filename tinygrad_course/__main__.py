@@ -184,6 +184,14 @@ def train(args: argparse.Namespace) -> int:
     return 0
 
 
+def bench(args: argparse.Namespace) -> int:
+    """Each workload through the engine and through hand-written numpy; prints the ratios."""
+    from .bench import run
+
+    rows = run(quick=args.quick, json_path=args.json)
+    return 0 if all(row.same_result for row in rows) else 1
+
+
 def graph(args: argparse.Namespace) -> int:
     """Write the lesson's graphs of J = 3(a + bc), one logistic-regression example, and the stepper."""
     from . import viz
@@ -232,6 +240,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     graph_parser.add_argument("--format", choices=("svg", "png"), default="svg",
                               help="picture format (default: svg)")
     graph_parser.set_defaults(run=graph)
+    bench_parser = commands.add_parser("bench", help="time the engine against hand-written numpy")
+    bench_parser.add_argument("--quick", action="store_true", help="small sizes, a few seconds")
+    bench_parser.add_argument("--json", metavar="FILE", help="also write the measurements as JSON")
+    bench_parser.set_defaults(run=bench)
     train_parser = commands.add_parser(
         "train", help="train an MLP on a built-in 2-D set or the cat images",
         description="Train the course's network [LINEAR → activation] × (L−1) → LINEAR → σ by gradient "

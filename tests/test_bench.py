@@ -1,0 +1,31 @@
+"""The benchmark runs and its correctness check passes (timings are printed, never asserted)."""
+
+import json
+
+import numpy as np
+
+from tinygrad_course import bench
+from tinygrad_course.__main__ import main
+
+
+def test_quick_benchmark_runs_and_engine_matches_hand_written_numpy(tmp_path, capsys):
+    report = tmp_path / "bench.json"
+    assert main(["bench", "--quick", "--json", str(report)]) == 0
+    out = capsys.readouterr().out
+    rows = json.loads(report.read_text())["rows"]
+    assert [row["name"] for row in rows] == ["W1", "W2", "W3", "W4", "W5"]
+    for row in rows:
+        assert row["same_result"] and row["max_relative_difference"] <= 1e-9, row
+        assert row["ratio"] > 0 and row["engine_peak_mb"] > 0
+        assert f"\n{row['name']} " in out
+
+
+def test_hand_written_numpy_matches_the_course_formulas_on_one_step():
+    # The reference itself is checked: one step of the numpy W3 equals autograd's gradient step.
+    X, Y = np.random.RandomState(0).randn(2, 5), np.array([[0.0, 1.0, 1.0, 0.0, 1.0]])
+    init = bench._small_init([2, 3, 1], seed=0, scale=0.5)
+    numpy_cost, numpy_params = bench._two_layer_numpy(X, Y, init, "tanh", 0.1, 1)
+    engine_cost, engine_params = bench._two_layer(bench.ENGINE, X, Y, init, "tanh", 0.1, 1)
+    assert numpy_cost == engine_cost or abs(numpy_cost - engine_cost) < 1e-12
+    for a, b in zip(numpy_params, engine_params, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
