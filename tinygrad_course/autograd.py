@@ -282,10 +282,11 @@ def topological_order(roots: Iterable[Tensor], all_tensors: bool = False) -> lis
         if node is not None:
             for parent in node.parents:
                 if all_tensors or parent.requires_grad:
-                    if id(parent) in users:
-                        users[id(parent)] += 1
+                    key = id(parent)
+                    if key in users:
+                        users[key] += 1
                     else:
-                        users[id(parent)] = 1
+                        users[key] = 1
                         stack.append(parent)
     order = []
     ready = [root for root in roots if users[id(root)] == 0]
@@ -296,8 +297,9 @@ def topological_order(roots: Iterable[Tensor], all_tensors: bool = False) -> lis
         if node is not None:
             for parent in node.parents:
                 if all_tensors or parent.requires_grad:
-                    users[id(parent)] -= 1
-                    if users[id(parent)] == 0:
+                    key = id(parent)
+                    users[key] -= 1
+                    if users[key] == 0:
                         ready.append(parent)
     order.reverse()
     return order
@@ -332,48 +334,45 @@ def propagate(
     recorded like any forward op (so gradients can be differentiated again); otherwise they
     receive the plain ndarrays and run as the hand-written numpy they read like.
     """
-    def values(t: Tensor) -> Any:
-        return t if create_graph else t._data
-
+    plain = not create_graph
     grads: dict[int, Any] = {}
     for root, seed in zip(roots, seeds, strict=True):
+        value = seed._data if plain else seed
         previous = grads.get(id(root))
-        grads[id(root)] = values(seed) if previous is None else previous + values(seed)
+        grads[id(root)] = value if previous is None else previous + value
     wanted_ids = {id(t) for t in wanted}
     found: dict[int, Tensor] = {}
-    handed_out: set[int] = set()
+    passed_through: set[int] = set()  # arrays a rule handed on unchanged (add passes g to both sides)
     token = _grad_enabled.set(create_graph)
     try:
         for tensor in reversed(topological_order(roots)):
             g = grads.pop(id(tensor))
-            if not create_graph and type(g) is not np.ndarray:
+            if plain and type(g) is not np.ndarray:
                 g = np.asarray(g)  # arithmetic on 0-d arrays returns numpy scalars
             if tensor._hooks:
                 g = _run_hooks(tensor, g, create_graph)
             if wanted_ids and id(tensor) in wanted_ids:
-                found[id(tensor)] = g if create_graph else tensor._wrap(g)
+                found[id(tensor)] = tensor._wrap(g) if plain else g
             node = tensor.grad_fn
-            if accumulate:
-                shown = g
-                # A pass-through rule (add, broadcast) hands one array to several tensors:
-                # each .grad gets its own, so editing one never changes another.
-                if not create_graph:
-                    if id(shown) in handed_out:
-                        shown = shown.copy()
-                    handed_out.add(id(shown))
-                if node is None:
-                    tensor._accumulate(shown)
-                else:
-                    # Intermediates keep values only: a graph-carrying grad would reference the
-                    # tensor itself (σ' uses σ), a cycle that outlives the loss.
-                    tensor.grad = shown._data if create_graph else shown
             if node is None:
+                if accumulate:
+                    # A leaf keeps its .grad across steps and may be edited (clipped) in place:
+                    # it gets an array of its own, never one shared with another tensor.
+                    if plain and (id(g) in passed_through or g.base is not None):
+                        g = g.copy()
+                    tensor._accumulate(g)
                 continue
+            if accumulate:
+                # Intermediates keep values only (a graph-carrying grad would reference the
+                # tensor itself: σ' uses σ), for inspection.
+                tensor.grad = g if plain else g._data
             if node.stamp != _clock:
                 _check_unmodified(tensor, node)
             op, parents, params = node.op, node.parents, node.params
-            inputs = parents if create_graph else [p._data for p in parents]
-            out = values(tensor)
+            if plain:
+                out, inputs = tensor._data, [p._data for p in parents]
+            else:
+                out, inputs = tensor, parents
             for i, parent in enumerate(parents):
                 if not parent.requires_grad:
                     continue
@@ -383,6 +382,8 @@ def propagate(
                     parent_grad = op.vjp_each(i, g, out, *inputs, **params)
                 if parent_grad.shape != parent._data.shape:
                     parent_grad = unbroadcast(parent_grad, parent._data.shape)
+                elif parent_grad is g:
+                    passed_through.add(id(g))
                 if _anomaly_enabled:
                     _check_finite(f"the backward pass (gradient for input {i})", op, parents,
                                   np.asarray(getattr(parent_grad, "_data", parent_grad)),

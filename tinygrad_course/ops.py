@@ -93,16 +93,18 @@ def _inverse_axes(axes: tuple[int, ...] | None) -> tuple[int, ...] | None:
     return None if axes is None else tuple(np.argsort(axes).tolist())
 
 
-transpose = Op("transpose", "ᵀ", lambda a, axes: np.transpose(a, axes),
+transpose = Op("transpose", "ᵀ", lambda a, axes: a.transpose(axes),
                lambda g, out, a, axes: transpose(g, axes=_inverse_axes(axes)),
                rules=("transposed back",))
 
-reshape = Op("reshape", "reshape", lambda a, shape: np.reshape(a, shape),
+reshape = Op("reshape", "reshape", lambda a, shape: a.reshape(shape),
              lambda g, out, a, shape: reshape(g, shape=a.shape),
              rules=("reshaped back",))
 
+# A real array, not np.broadcast_to's read-only view: it costs a third of the time on the small
+# arrays where per-call overhead matters, and a gradient may be edited in place.
 # The VJP returns g at the broadcast shape; the engine's unbroadcast sums it back to a's shape.
-broadcast_to = Op("broadcast_to", "broadcast", lambda a, shape: np.broadcast_to(a, shape),
+broadcast_to = Op("broadcast_to", "broadcast", lambda a, shape: np.full(shape, a),
                   lambda g, out, a, shape: g,
                   rules=("Σ over broadcast axes",))
 
@@ -155,15 +157,16 @@ def _max_vjp(g: Any, out: Any, a: Any, axis: Axis, keepdims: bool) -> Any:
     return _expand(g, a, axis, keepdims) * share
 
 
-sum_ = Op("sum", "Σ", lambda a, axis, keepdims: np.sum(a, axis=axis, keepdims=keepdims),
+# Forwards call ndarray methods, not np.sum & co.: the functions add a dispatch layer per call.
+sum_ = Op("sum", "Σ", lambda a, axis, keepdims: a.sum(axis=axis, keepdims=keepdims),
           lambda g, out, a, axis, keepdims: _expand(g, a, axis, keepdims),
           rules=("copied to every summed element",))
 
-mean = Op("mean", "mean", lambda a, axis, keepdims: np.mean(a, axis=axis, keepdims=keepdims),
+mean = Op("mean", "mean", lambda a, axis, keepdims: a.mean(axis=axis, keepdims=keepdims),
           lambda g, out, a, axis, keepdims: _expand(g / (a.size // max(out.size, 1)), a, axis, keepdims),
           rules=("copied, ÷ count",))
 
-max_ = Op("max", "max", lambda a, axis, keepdims: np.max(a, axis=axis, keepdims=keepdims),
+max_ = Op("max", "max", lambda a, axis, keepdims: a.max(axis=axis, keepdims=keepdims),
           _max_vjp,
           rules=("to the maximum (ties share)",))
 

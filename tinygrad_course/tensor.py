@@ -185,11 +185,8 @@ class Tensor:
         autograd.propagate([self], [seed], create_graph, accumulate=True)
 
     def _accumulate(self, g: np.ndarray | Tensor) -> None:
-        if isinstance(g, np.ndarray):
-            if g.dtype != self._data.dtype:
-                g = g.astype(self._data.dtype)
-            elif not g.flags.writeable:
-                g = g.copy()  # a broadcast view: give the user an array they can edit
+        if isinstance(g, np.ndarray) and g.dtype != self._data.dtype:
+            g = g.astype(self._data.dtype)
         current = self.grad
         if isinstance(current, Tensor) and isinstance(g, np.ndarray):
             current = current._data
