@@ -52,10 +52,13 @@ SEARCH = settings(max_examples=200, derandomize=True, database=None,
                   suppress_health_check=[HealthCheck.too_slow])
 
 
+# hypothesis's heading for the shrunk example ("Failing test case" since 6.16x).
+HEADING = "(?:Falsifying example|Failing test case)"
+
+
 def _falsifying_example(failure: pytest.ExceptionInfo[BaseException]) -> str:
-    notes = [note for note in getattr(failure.value, "__notes__", [])
-             if note.startswith("Falsifying example")]
-    assert notes, "hypothesis did not report a falsifying example"
+    notes = [note for note in getattr(failure.value, "__notes__", []) if re.match(HEADING, note)]
+    assert notes, f"hypothesis did not report a falsifying example: {getattr(failure.value, '__notes__', [])}"
     print(f"\n--- shrunk example ---\n{notes[0]}\n--- error ---\n{failure.value}")
     return notes[0]
 
@@ -113,7 +116,7 @@ def test_the_random_graph_property_catches_the_mutant_and_shrinks_it(name: str) 
     example = _falsifying_example(failure)
     # Shrunk to one application of the mutant on scalar inputs: the whole story in three lines.
     assert re.fullmatch(
-        rf"Falsifying example: random_graphs_backpropagate_exactly\(\n"
+        rf"{HEADING}: random_graphs_backpropagate_exactly\(\n"
         rf"    graph=def f\(x0, x1\):  # x0: \(\), x1: \(\)\n"
         rf"        return {name}\(x[01], x[01]\)\n"
         rf"    f\(x0=Tensor\(-?[0-9.]+\), x1=Tensor\(-?[0-9.]+\)\),\n\)",
@@ -148,7 +151,7 @@ def test_a_property_over_tensors_shrinks_a_wrong_function_to_one_number() -> Non
         square_has_gradient_2x()
     example = _falsifying_example(failure)
     # The smallest failing input: a scalar (x = 0 passes: both derivatives are 0 there).
-    assert re.fullmatch(r"Falsifying example: square_has_gradient_2x\(\n"
+    assert re.fullmatch(HEADING + r": square_has_gradient_2x\(\n"
                         r"    x=Tensor\((-?[0-9.]+), requires_grad=True\),\n\)", example), example
     assert float(re.search(r"Tensor\((-?[0-9.]+)", example).group(1)) != 0.0
 
