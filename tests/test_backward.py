@@ -268,3 +268,12 @@ def test_detect_anomaly_names_the_op_and_the_line():
     ):
         a.sqrt()
     assert not tc.is_anomaly_enabled()
+
+
+def test_a_rule_returning_a_misshapen_gradient_is_an_error_not_a_silent_reshape():
+    from tinygrad_course.autograd import Op
+
+    wrong = Op("wrong", "?", lambda a: a * 2, lambda g, out, a: g.reshape(-1)[:1])  # drops elements
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    with pytest.raises(tc.GradientError, match=r"shape \(1,\) for an input of shape \(2, 3\)"):
+        wrong(x).sum().backward()

@@ -260,6 +260,11 @@ def unbroadcast(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
     if grad.shape == shape:
         return grad
     lead = grad.ndim - len(shape)
+    if lead < 0 or any(n not in (1, grad.shape[lead + i]) for i, n in enumerate(shape)):
+        # Only a rule of the op table (or your own Op) can get here: say so instead of
+        # reshaping a misshapen gradient into a silently wrong one.
+        raise GradientError(f"a backward rule returned a gradient of shape {grad.shape} for an input of "
+                            f"shape {shape}; it must have the input's shape or broadcast from it.")
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
     )

@@ -51,7 +51,8 @@ div = Op("div", "÷", np.divide,
 
 power = Op("pow", "^", np.power,
            lambda g, out, a, b: g * b * a ** (b - 1),
-           lambda g, out, a, b: g * out * log(a),    # d(aᵇ)/db = aᵇ · ln a
+           # d(aᵇ)/db = aᵇ · ln a, which tends to 0 as a → 0⁺: ln a is taken as 0 (ln 1) there.
+           lambda g, out, a, b: g * out * log(a + (a == 0)),
            rules=("⊙ b·aᵇ⁻¹", "⊙ aᵇ·ln a"))
 
 neg = Op("neg", "−", np.negative,
@@ -89,12 +90,13 @@ def _matmul_vjp_b(g: Any, out: Any, a: Any, b: Any) -> Any:
 matmul = Op("matmul", "@", np.matmul, _matmul_vjp_a, _matmul_vjp_b, rules=("· Bᵀ", "Aᵀ ·"), operands="AB")
 
 
-def _inverse_axes(axes: tuple[int, ...] | None) -> tuple[int, ...] | None:
-    return None if axes is None else tuple(np.argsort(axes).tolist())
+def _inverse_axes(axes: tuple[int, ...] | None, ndim: int) -> tuple[int, ...] | None:
+    """The permutation that undoes ``axes`` (negative axes count from the end)."""
+    return None if axes is None else tuple(np.argsort([axis % ndim for axis in axes]).tolist())
 
 
 transpose = Op("transpose", "ᵀ", lambda a, axes: a.transpose(axes),
-               lambda g, out, a, axes: transpose(g, axes=_inverse_axes(axes)),
+               lambda g, out, a, axes: transpose(g, axes=_inverse_axes(axes, a.ndim)),
                rules=("transposed back",))
 
 reshape = Op("reshape", "reshape", lambda a, shape: a.reshape(shape),
