@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from .errors import AnomalyError, GradientError, InPlaceModificationError, ShapeError
+from .errors import AnomalyError, GradientError, InPlaceModificationError, InputTypeError, ShapeError
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -245,6 +245,9 @@ class Op:
             )
         if isinstance(error, IndexError):
             return ShapeError(f"{self.name}: index{detail} does not fit shape {shapes}: {error}")
+        if isinstance(error, TypeError):  # e.g. a shape or axes holding a str: a type, not a shape, problem
+            return InputTypeError(f"{self.name}: an argument of the wrong type{detail} "
+                                  f"for shapes {shapes}: {error}")
         return ShapeError(f"{self.name}: cannot apply to shapes {shapes}{detail}: {error}")
 
 
@@ -430,6 +433,14 @@ def seed_gradient(root: Tensor, gradient: Any) -> Tensor:
     return root._wrap(np.array(seed._data, dtype=root.dtype))
 
 
+def _tensor_list(values: Any, what: str) -> list[Tensor]:
+    """A list or tuple of tensors (known here by their ``grad_fn``: this module never imports Tensor)."""
+    if isinstance(values, (list, tuple)) and all(hasattr(v, "grad_fn") for v in values):
+        return list(values)
+    raise InputTypeError(f"grad(): {what} must be a Tensor or a list or tuple of Tensors, "
+                         f"got {values!r:.60}.")
+
+
 def grad(
     outputs: Tensor | Sequence[Tensor],
     inputs: Tensor | Sequence[Tensor],
@@ -443,12 +454,15 @@ def grad(
     results carry their own graph, so ``grad`` can be applied again (d²J/da², d³J/da³, ...).
     """
     single_output = hasattr(outputs, "grad_fn")
-    outputs = [outputs] if single_output else list(outputs)  # type: ignore[list-item,arg-type]
-    inputs = [inputs] if hasattr(inputs, "grad_fn") else list(inputs)  # type: ignore[list-item,arg-type]
+    outputs = [outputs] if single_output else _tensor_list(outputs, "outputs")  # type: ignore[list-item]
+    inputs = [inputs] if hasattr(inputs, "grad_fn") else _tensor_list(inputs, "inputs")  # type: ignore[list-item]
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     elif single_output:
         grad_outputs = [grad_outputs]
+    elif not isinstance(grad_outputs, (list, tuple)):
+        raise InputTypeError(f"grad(): several outputs need a list of grad_outputs, one per output, "
+                             f"got {type(grad_outputs).__name__}.")
     if len(grad_outputs) != len(outputs):
         raise ShapeError(f"grad(): {len(outputs)} outputs but {len(grad_outputs)} grad_outputs.")
     for t in inputs:

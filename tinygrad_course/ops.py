@@ -159,7 +159,15 @@ sum_ = Op("sum", "Σ", lambda a, axis, keepdims: np.sum(a, axis=axis, keepdims=k
           lambda g, out, a, axis, keepdims: _expand(g, a, axis, keepdims),
           rules=("copied to every summed element",))
 
-mean = Op("mean", "mean", lambda a, axis, keepdims: np.mean(a, axis=axis, keepdims=keepdims),
+def _mean_forward(a: np.ndarray, axis: Axis, keepdims: bool) -> np.ndarray:
+    # The mean of no elements is 0/0; numpy would warn and return NaN. A ValueError becomes a
+    # ShapeError naming the op; the size test costs nothing next to the reduction itself.
+    if a.size == 0 and np.sum(a, axis=axis, keepdims=keepdims).size:
+        raise ValueError("the mean over an axis of size 0 (no elements) is undefined")
+    return np.mean(a, axis=axis, keepdims=keepdims)
+
+
+mean = Op("mean", "mean", _mean_forward,
           lambda g, out, a, axis, keepdims: _expand(g / (a.size // max(out.size, 1)), a, axis, keepdims),
           rules=("copied, ÷ count",))
 
