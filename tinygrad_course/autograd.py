@@ -404,6 +404,10 @@ def _run_hooks(tensor: Tensor, g: Any, create_graph: bool) -> Any:
         replaced = hook(g_tensor)
         if replaced is not None:
             g_tensor = tensor._lift(replaced)
+            # A gradient of another shape would flow on silently and end as a .grad of that shape.
+            if g_tensor.shape != tensor.shape:
+                raise ShapeError(f"a hook registered with register_hook() returned a gradient of shape "
+                                 f"{g_tensor.shape}; expected the tensor's shape {tensor.shape} (or None).")
     return g_tensor if create_graph else g_tensor._data
 
 

@@ -466,9 +466,11 @@ def _sizes(values: Any, what: str) -> tuple[int, ...]:
 
 
 def _axis(axis: Any) -> Axis:
-    if axis is None or isinstance(axis, (int, np.integer)):
+    # bool is an int to Python: axis=True would silently mean axis 1.
+    if axis is None or (isinstance(axis, (int, np.integer)) and not isinstance(axis, bool)):
         return None if axis is None else int(axis)
-    if isinstance(axis, (tuple, list)) and all(isinstance(a, (int, np.integer)) for a in axis):
+    if isinstance(axis, (tuple, list)) and all(
+            isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axis):
         return tuple(int(a) for a in axis)
     raise InputTypeError(f"axis must be None, an int or a tuple of ints, got {axis!r}.")
 
