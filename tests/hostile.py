@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -87,7 +86,7 @@ def attempt(category: str, call: Callable[[], Any], mentions: Iterable[str],
         for t, state in zip(tensors, before, strict=True):
             assert _same(state, _state(t)), f"a failed call changed a tensor's state: {message}"
         return False, error
-    except Exception as error:  # noqa: BLE001 -- the point: no other exception may escape
+    except Exception as error:
         pytest.fail(f"[{category}] {type(error).__name__} escaped, not a library error: {error}")
 
 
@@ -96,14 +95,6 @@ def worked(outcome: tuple[bool, Any]) -> Any:
     ok, value = outcome
     assert ok, f"expected this input to work, got {type(value).__name__}: {value}"
     return value
-
-
-def close(result: Any, expected: Any) -> None:
-    """``result`` (a Tensor or array) equals numpy's ``expected`` in shape, dtype and value."""
-    actual = result._data if isinstance(result, Tensor) else np.asarray(result)
-    expected = np.asarray(expected)
-    assert actual.shape == expected.shape, (actual.shape, expected.shape)
-    np.testing.assert_allclose(actual, expected, rtol=1e-6, atol=0, equal_nan=True)
 
 
 # --------------------------------------------------------------------------- the report
@@ -177,9 +168,8 @@ wrong_objects = st.one_of(
 )
 
 #: Anything a learner might pass where numbers were expected.
-anything = st.one_of(numbers, numeric_arrays(), wrong_objects,
-                     st.lists(st.floats(-5, 5), max_size=3), st.lists(st.lists(st.integers(-3, 3), max_size=2),
-                                                                      max_size=2))
+anything = st.one_of(numbers, numeric_arrays(), wrong_objects, st.lists(st.floats(-5, 5), max_size=3),
+                     st.lists(st.lists(st.integers(-3, 3), max_size=2), max_size=2))
 
 
 @st.composite
@@ -190,6 +180,3 @@ def tensors(draw: Any, shape: Any = shapes, special: bool = True) -> Tensor:
         t.grad = np.ones(t.shape, dtype=t.dtype)  # an earlier gradient that a failure must keep
     return t
 
-
-def has_mention(message: str, *words: str) -> bool:
-    return any(re.search(re.escape(w), message, re.IGNORECASE) for w in words)

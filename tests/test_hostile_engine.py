@@ -11,7 +11,6 @@ import pytest
 from hostile import (
     anything,
     attempt,
-    close,
     float_arrays,
     hostile_settings,
     numbers,
@@ -142,7 +141,8 @@ def numpy_index(index):
        arguments=shape_arguments, index=indices)
 def test_shapes_and_indexing(t, how, arguments, index):
     calls = {
-        "reshape": (lambda: t.reshape(*arguments), lambda a: a.reshape(*arguments) if arguments else a.reshape(())),
+        "reshape": (lambda: t.reshape(*arguments),
+                    lambda a: a.reshape(*arguments) if arguments else a.reshape(())),
         "transpose": (lambda: t.transpose(*arguments), lambda a: a.transpose(*arguments)),
         "broadcast_to": (lambda: t.broadcast_to(arguments), lambda a: np.broadcast_to(a, arguments)),
         "index": (lambda: t[index], lambda a: a[numpy_index(index)]),
@@ -162,8 +162,8 @@ def test_shapes_and_indexing(t, how, arguments, index):
 # --------------------------------------------------------------------------- reductions
 
 axes = st.one_of(st.none(), st.integers(-4, 4), st.lists(st.integers(-3, 3), max_size=3).map(tuple),
-                 st.lists(st.integers(-2, 2), max_size=2), st.booleans(), st.floats(-2, 2), st.text(max_size=1),
-                 st.just(np.int64(0)), wrong_objects)
+                 st.lists(st.integers(-2, 2), max_size=2), st.booleans(), st.floats(-2, 2),
+                 st.text(max_size=1), st.just(np.int64(0)), wrong_objects)
 
 
 @hostile_settings(200)
@@ -192,8 +192,8 @@ bounds = st.one_of(st.none(), st.floats(-5, 5), st.integers(-3, 3), st.sampled_f
 
 
 @hostile_settings(250)
-@given(t=tensors(), name=st.sampled_from([*ELEMENTWISE, "leaky_relu", "clip"]), slope=st.one_of(numbers, anything),
-       low=bounds, high=bounds)
+@given(t=tensors(), name=st.sampled_from([*ELEMENTWISE, "leaky_relu", "clip"]),
+       slope=st.one_of(numbers, anything), low=bounds, high=bounds)
 def test_elementwise_functions(t, name, slope, low, high):
     if name == "leaky_relu":
         call, mentions = (lambda: t.leaky_relu(slope)), ["slope"]
@@ -243,12 +243,12 @@ def joined_dtype(items):
        items=st.one_of(st.lists(operands, max_size=3), st.tuples(operands, operands), operands),
        condition=st.one_of(hnp.arrays(np.bool_, small_shapes), st.booleans(), float_arrays(small_shapes),
                            tensors(small_shapes), wrong_objects),
-       axis=st.one_of(st.integers(-3, 3), st.just(np.int64(1)), st.floats(-2, 2), st.none(), st.text(max_size=1),
-                      st.booleans()))
+       axis=st.one_of(st.integers(-3, 3), st.just(np.int64(1)), st.floats(-2, 2), st.none(),
+                      st.text(max_size=1), st.booleans()))
 def test_where_concatenate_stack(how, items, condition, axis):
     given_tensors = list(items) if isinstance(items, (list, tuple)) else [items]
     if how == "where":
-        a, b = (list(items) + [1.0, 1.0])[:2] if isinstance(items, (list, tuple)) else (items, 0.0)
+        a, b = [*items, 1.0, 1.0][:2] if isinstance(items, (list, tuple)) else (items, 0.0)
         call, mentions = (lambda: tc.where(condition, a, b)), ["where", "condition", "operand", "Tensor"]
     else:
         join = getattr(tc, how)
@@ -301,7 +301,8 @@ def test_backward_and_grad(t, how, gradient, create_graph, outputs, inputs, othe
             if inputs in ("t", "[t]") and outputs in ("y", "[y]"):
                 seed = np.ones(y.shape) if gradient is None else np.broadcast_to(values_of(gradient), y.shape)
                 same(found[0], 3 * seed, t.dtype)
-            assert (t.grad is None and before is None) or np.array_equal(t.grad, before)  # grad() leaves .grad
+            # grad() returns the gradients and leaves .grad alone
+            assert (t.grad is None and before is None) or np.array_equal(t.grad, before)
     else:
         ok, _ = attempt("backward and grad", lambda: t.register_hook(lambda g: hooked), mentions, [t])
         assert ok  # a function is a valid hook; what it returns is checked during backward
@@ -316,7 +317,8 @@ def test_backward_and_grad(t, how, gradient, create_graph, outputs, inputs, othe
 # --------------------------------------------------------------------------- functional losses
 
 LOSSES = ("binary_cross_entropy_with_logits", "binary_cross_entropy", "mse_loss")
-reductions = st.one_of(st.sampled_from(["mean", "sum", "none"]), st.sampled_from(["avg", "", None, 1]), wrong_objects)
+reductions = st.one_of(st.sampled_from(["mean", "sum", "none"]), st.sampled_from(["avg", "", None, 1]),
+                       wrong_objects)
 
 
 def reduce_like_the_course(losses, reduction):
@@ -335,10 +337,10 @@ def reduce_like_the_course(losses, reduction):
        reduction=reductions, axis=st.one_of(st.integers(-3, 3), axes))
 def test_functional_losses(name, predictions, targets, reduction, axis):
     if name in LOSSES:
-        call = lambda: getattr(F, name)(predictions, targets, reduction=reduction)  # noqa: E731
+        call = lambda: getattr(F, name)(predictions, targets, reduction=reduction)
         mentions = [name, "reduction", "operand", "Tensor", "targets", "probabilities", "examples"]
     else:
-        call = lambda: getattr(F, name)(predictions, axis=axis)  # noqa: E731
+        call = lambda: getattr(F, name)(predictions, axis=axis)
         mentions = [name, "axis", "max", "Tensor", "sub", "exp"]
     ok, out = attempt("functional losses", call, mentions, [predictions, targets])
     if not ok:
