@@ -308,7 +308,7 @@ def test_backward_and_grad(t, how, gradient, create_graph, outputs, inputs, othe
         assert ok  # a function is a valid hook; what it returns is checked during backward
         ok, _ = attempt("backward and grad", lambda: y.sum().backward(), mentions, [t])
         if ok:
-            replaced = np.broadcast_to(3.0 if hooked is None else values_of(hooked), t.shape)
+            replaced = np.broadcast_to(3.0 if hooked is None else values_of(hooked), t.shape).astype(t.dtype)
             same(t.grad, replaced if before is None else before + replaced, t.dtype)
     with pytest.raises(tc.InputTypeError):  # and register_hook refuses what is not a function
         t.register_hook(other if not callable(other) else 5)

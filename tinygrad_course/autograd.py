@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
+from ._checks import flag
 from .errors import AnomalyError, GradientError, InPlaceModificationError, InputTypeError, ShapeError
 
 if TYPE_CHECKING:
@@ -472,6 +473,8 @@ def grad(
     for t in inputs:
         if not t.requires_grad:
             raise GradientError(f"grad(): an input of shape {t.shape} does not require grad.")
+    create_graph = flag(create_graph, "grad(create_graph=...)")
+    allow_unused = flag(allow_unused, "grad(allow_unused=...)")
     seeds = [seed_gradient(out, g) for out, g in zip(outputs, grad_outputs, strict=True)]
     found = propagate(outputs, seeds, create_graph, accumulate=False, wanted=inputs)
     results = []

@@ -188,5 +188,8 @@ def load_catvnoncat(path: str | os.PathLike[str] | None = None) -> CatVsNonCat:
                 or not np.isin(labels, (0, 1)).all()):
             raise DataFormatError(f"{str(file)!r}: {part}_y must hold one label 0 or 1 per image "
                                   f"({images.shape[0]}), got {labels.dtype} of shape {labels.shape}.")
-        split[part] = (images.reshape(images.shape[0], -1).T / 255.0, labels.reshape(1, -1).astype(np.int64))
+        # The pixel count spelled out: reshape(0, -1) of an empty set cannot infer it.
+        pixels = int(np.prod(images.shape[1:]))
+        split[part] = (images.reshape(images.shape[0], pixels).T / 255.0,
+                       labels.reshape(1, -1).astype(np.int64))
     return CatVsNonCat(*split["train"], *split["test"], tuple(str(c) for c in classes))

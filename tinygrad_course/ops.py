@@ -162,8 +162,10 @@ sum_ = Op("sum", "Σ", lambda a, axis, keepdims: np.sum(a, axis=axis, keepdims=k
 def _mean_forward(a: np.ndarray, axis: Axis, keepdims: bool) -> np.ndarray:
     # The mean of no elements is 0/0; numpy would warn and return NaN. A ValueError becomes a
     # ShapeError naming the op; the size test costs nothing next to the reduction itself.
-    if a.size == 0 and np.sum(a, axis=axis, keepdims=keepdims).size:
-        raise ValueError("the mean over an axis of size 0 (no elements) is undefined")
+    if a.size == 0:
+        reduced = range(a.ndim) if axis is None else axis if isinstance(axis, tuple) else (axis,)
+        if any(a.shape[i] == 0 for i in reduced) or a.ndim == 0:
+            raise ValueError("the mean over an axis of size 0 (no elements) is undefined")
     return np.mean(a, axis=axis, keepdims=keepdims)
 
 

@@ -22,9 +22,13 @@ from .tensor import Tensor
 def _rate(name: str, value: object, low: float, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
         raise InputTypeError(f"{name} must be a number, got {value!r}.")
-    if not low < float(value) < high:
-        raise InputValueError(f"{name} must lie strictly between {low:g} and {high:g}, got {value!r}.")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond float64, e.g. 10**400
+        number = np.inf
+    if not low < number < high:
+        raise InputValueError(f"{name} must lie strictly between {low:g} and {high:g}, got {value!r:.40}.")
+    return number
 
 
 class Optimizer:
