@@ -360,6 +360,7 @@ def test_functional_losses(name, predictions, targets, reduction, axis):
             losses = (z - y) ** 2
         same(out, reduce_like_the_course(losses, reduction), out.dtype)
     else:
+        axis = tuple(axis) if isinstance(axis, list) else axis  # numpy wants a tuple of axes
         shifted = z - z.max(axis=axis, keepdims=True)
         log_norm = np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
         same(out, np.exp(shifted - log_norm) if name == "softmax" else shifted - log_norm, out.dtype)
