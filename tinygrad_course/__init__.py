@@ -17,6 +17,7 @@ from .autograd import (
 )
 from .errors import (
     AnomalyError,
+    FileAccessError,
     GradientError,
     InPlaceModificationError,
     InputTypeError,
@@ -30,6 +31,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AnomalyError",
+    "FileAccessError",
     "GradientError",
     "InPlaceModificationError",
     "InputTypeError",

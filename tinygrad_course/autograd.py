@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from .errors import AnomalyError, GradientError, InPlaceModificationError, ShapeError
+from ._checks import flag
+from .errors import AnomalyError, GradientError, InPlaceModificationError, InputTypeError, ShapeError
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -245,6 +246,9 @@ class Op:
             )
         if isinstance(error, IndexError):
             return ShapeError(f"{self.name}: index{detail} does not fit shape {shapes}: {error}")
+        if isinstance(error, TypeError):  # e.g. a shape or axes holding a str: a type, not a shape, problem
+            return InputTypeError(f"{self.name}: an argument of the wrong type{detail} "
+                                  f"for shapes {shapes}: {error}")
         return ShapeError(f"{self.name}: cannot apply to shapes {shapes}{detail}: {error}")
 
 
@@ -407,6 +411,10 @@ def _run_hooks(tensor: Tensor, g: Any, create_graph: bool) -> Any:
         replaced = hook(g_tensor)
         if replaced is not None:
             g_tensor = tensor._lift(replaced)
+            # A gradient of another shape would flow on silently and end as a .grad of that shape.
+            if g_tensor.shape != tensor.shape:
+                raise ShapeError(f"a hook registered with register_hook() returned a gradient of shape "
+                                 f"{g_tensor.shape}; expected the tensor's shape {tensor.shape} (or None).")
     return g_tensor if create_graph else g_tensor._data
 
 
@@ -436,6 +444,14 @@ def seed_gradient(root: Tensor, gradient: Any) -> Tensor:
     return root._wrap(np.array(seed._data, dtype=root.dtype))
 
 
+def _tensor_list(values: Any, what: str) -> list[Tensor]:
+    """A list or tuple of tensors (known here by their ``grad_fn``: this module never imports Tensor)."""
+    if isinstance(values, (list, tuple)) and all(hasattr(v, "grad_fn") for v in values):
+        return list(values)
+    raise InputTypeError(f"grad(): {what} must be a Tensor or a list or tuple of Tensors, "
+                         f"got {values!r:.60}.")
+
+
 def grad(
     outputs: Tensor | Sequence[Tensor],
     inputs: Tensor | Sequence[Tensor],
@@ -449,17 +465,22 @@ def grad(
     results carry their own graph, so ``grad`` can be applied again (d²J/da², d³J/da³, ...).
     """
     single_output = hasattr(outputs, "grad_fn")
-    outputs = [outputs] if single_output else list(outputs)  # type: ignore[list-item,arg-type]
-    inputs = [inputs] if hasattr(inputs, "grad_fn") else list(inputs)  # type: ignore[list-item,arg-type]
+    outputs = [outputs] if single_output else _tensor_list(outputs, "outputs")  # type: ignore[list-item]
+    inputs = [inputs] if hasattr(inputs, "grad_fn") else _tensor_list(inputs, "inputs")  # type: ignore[list-item]
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     elif single_output:
         grad_outputs = [grad_outputs]
+    elif not isinstance(grad_outputs, (list, tuple)):
+        raise InputTypeError(f"grad(): several outputs need a list of grad_outputs, one per output, "
+                             f"got {type(grad_outputs).__name__}.")
     if len(grad_outputs) != len(outputs):
         raise ShapeError(f"grad(): {len(outputs)} outputs but {len(grad_outputs)} grad_outputs.")
     for t in inputs:
         if not t.requires_grad:
             raise GradientError(f"grad(): an input of shape {t.shape} does not require grad.")
+    create_graph = flag(create_graph, "grad(create_graph=...)")
+    allow_unused = flag(allow_unused, "grad(allow_unused=...)")
     seeds = [seed_gradient(out, g) for out, g in zip(outputs, grad_outputs, strict=True)]
     found = propagate(outputs, seeds, create_graph, accumulate=False, wanted=inputs)
     results = []

@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import _checks
 from .errors import InputValueError, TinygradCourseError
 
 #: The environment variable ``load_catvnoncat`` reads when no path is given.
@@ -29,10 +30,16 @@ class DataFormatError(InputValueError):
     """A data file that is not in the expected format."""
 
 
+#: More examples than any lesson needs and than memory holds as float64 (16 bytes per point).
+MAX_EXAMPLES = 10**8
+
+
 def _size(m: object, even: bool = False) -> int:
-    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 2 or (even and m % 2):
+    if (isinstance(m, bool) or not isinstance(m, (int, np.integer)) or not 2 <= m <= MAX_EXAMPLES
+            or (even and m % 2)):
         kind = "an even integer ≥ 2 (half the points per class)" if even else "an integer ≥ 2"
-        raise InputValueError(f"m (the number of examples) must be {kind}, got {m!r}.")
+        raise InputValueError(f"m (the number of examples) must be {kind} and at most {MAX_EXAMPLES:.0e}, "
+                              f"got {m!r}.")
     return int(m)
 
 
@@ -49,6 +56,7 @@ def planar_flower(m: int = 400, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
     the points are ``(r sin t, r cos t)``, labelled ``j``. Returns ``X (2, m)``, ``Y (1, m)``.
     """
     m = _size(m, even=True)
+    seed = _checks.seed(seed)
     # RandomState(seed) draws what np.random.seed(seed) + np.random.randn draw, and leaves
     # numpy's global generator alone.
     rng = np.random.RandomState(seed)
@@ -66,7 +74,8 @@ def planar_flower(m: int = 400, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
 def moons(m: int = 400, noise: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaved half circles: class 0 the upper one, class 1 the lower one shifted right."""
     m = _size(m)
-    rng = np.random.default_rng(seed)
+    noise = _checks.real(noise, "noise", minimum=0)
+    rng = np.random.default_rng(_checks.seed(seed, maximum=2**128))
     n0 = m // 2
     upper = np.linspace(0, np.pi, n0)
     lower = np.linspace(0, np.pi, m - n0)
@@ -79,9 +88,10 @@ def circles(m: int = 400, noise: float = 0.1, factor: float = 0.5,
             seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Two concentric circles: class 0 of radius 1, class 1 of radius ``factor`` inside it."""
     m = _size(m)
-    if not 0 < factor < 1:
+    noise = _checks.real(noise, "noise", minimum=0)
+    if not 0 < _checks.real(factor, "factor") < 1:
         raise InputValueError(f"factor (inner radius / outer radius) must lie in (0, 1), got {factor!r}.")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_checks.seed(seed, maximum=2**128))
     n0 = m // 2
     outer = np.linspace(0, 2 * np.pi, n0, endpoint=False)
     inner = np.linspace(0, 2 * np.pi, m - n0, endpoint=False)
@@ -94,7 +104,9 @@ def blobs(m: int = 400, distance: float = 4.0, std: float = 1.0,
           seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Two Gaussian clouds of standard deviation ``std``, centred ``distance`` apart on a diagonal."""
     m = _size(m)
-    rng = np.random.default_rng(seed)
+    distance = _checks.real(distance, "distance")
+    std = _checks.real(std, "std", minimum=0)
+    rng = np.random.default_rng(_checks.seed(seed, maximum=2**128))
     n0 = m // 2
     centre = np.full(2, distance / (2 * np.sqrt(2)))
     noise = std * rng.standard_normal((m, 2))
@@ -131,7 +143,7 @@ def _cat_file(path: str | os.PathLike[str] | None) -> Path:
         path, source = from_env, f"the environment variable {DATA_ENV}"
     else:
         source = "path"
-    file = Path(path)
+    file = _checks.path(path, "load_catvnoncat(path)")
     if file.is_dir():
         file = file / CAT_FILE
     if not file.is_file():
@@ -147,7 +159,9 @@ def load_catvnoncat(path: str | os.PathLike[str] | None = None) -> CatVsNonCat:
     """
     file = _cat_file(path)
     try:
-        with np.load(file, allow_pickle=False) as archive:
+        # Our own file handle: closed even when np.load fails half-way (no ResourceWarning).
+        with open(file, "rb") as handle:
+            archive = np.load(handle, allow_pickle=False)
             if not hasattr(archive, "files"):
                 raise ValueError("it holds a single array, not an .npz archive")
             missing = {"train_x", "train_y", "test_x", "test_y", "classes"} - set(archive.files)
@@ -170,8 +184,12 @@ def load_catvnoncat(path: str | os.PathLike[str] | None = None) -> CatVsNonCat:
         if images.ndim != 4 or images.shape[3] != 3 or images.dtype != np.uint8:
             raise DataFormatError(f"{str(file)!r}: {part}_x must be RGB images (m, height, width, 3) of "
                                   f"uint8, got {images.dtype} of shape {images.shape}.")
-        if labels.shape != (images.shape[0],) or not np.isin(labels, (0, 1)).all():
+        if (labels.shape != (images.shape[0],) or labels.dtype.kind not in "biuf"
+                or not np.isin(labels, (0, 1)).all()):
             raise DataFormatError(f"{str(file)!r}: {part}_y must hold one label 0 or 1 per image "
-                                  f"({images.shape[0]}), got shape {labels.shape}.")
-        split[part] = (images.reshape(images.shape[0], -1).T / 255.0, labels.reshape(1, -1).astype(np.int64))
+                                  f"({images.shape[0]}), got {labels.dtype} of shape {labels.shape}.")
+        # The pixel count spelled out: reshape(0, -1) of an empty set cannot infer it.
+        pixels = int(np.prod(images.shape[1:]))
+        split[part] = (images.reshape(images.shape[0], pixels).T / 255.0,
+                       labels.reshape(1, -1).astype(np.int64))
     return CatVsNonCat(*split["train"], *split["test"], tuple(str(c) for c in classes))

@@ -34,3 +34,7 @@ class InPlaceModificationError(GradientError):
 
 class AnomalyError(GradientError):
     """Under ``detect_anomaly()``: an operation produced NaN or inf."""
+
+
+class FileAccessError(TinygradCourseError, OSError):
+    """A file that cannot be written or read where asked (a folder or a file in the way, ...)."""

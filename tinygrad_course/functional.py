@@ -81,6 +81,9 @@ def _reduce(losses: Tensor, reduction: Reduction) -> Tensor:
     if reduction == "sum":
         return losses.sum()
     if reduction == "mean":
+        if losses.size == 0:
+            raise InputValueError("reduction='mean' over no examples (m = 0) is undefined; expected "
+                                  "predictions and targets with at least one column, or reduction='sum'.")
         m = losses.shape[-1] if losses.ndim else 1
         return losses.mean() if losses.size == m else losses.sum() / m
     raise InputValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}.")
@@ -112,7 +115,8 @@ def binary_cross_entropy(probabilities: ArrayLike, targets: ArrayLike,
     y = a._lift(targets)
     _check_pair("binary_cross_entropy", a, y)
     _check_labels("binary_cross_entropy", y)
-    if a.size and (np.nanmin(a._data) < 0 or np.nanmax(a._data) > 1):
+    # Comparisons, not nanmin: an all-NaN input must not warn (NaN passes through as NaN).
+    if (a._data < 0).any() or (a._data > 1).any():
         raise InputValueError("binary_cross_entropy: probabilities must lie in [0, 1]; for raw scores z "
                               "use binary_cross_entropy_with_logits.")
     eps = float(np.finfo(a.dtype).eps)

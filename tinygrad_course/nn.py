@@ -19,9 +19,10 @@ from typing import Literal
 
 import numpy as np
 
+from . import _checks
 from .autograd import no_grad
-from .errors import InputTypeError, InputValueError, ShapeError
-from .tensor import ArrayLike, Tensor
+from .errors import FileAccessError, InputTypeError, InputValueError, ShapeError, TinygradCourseError
+from .tensor import ArrayLike, Tensor, as_array
 
 Init = Literal["zeros", "small", "scaled", "he", "xavier"]
 INITS: tuple[str, ...] = ("zeros", "small", "scaled", "he", "xavier")
@@ -34,6 +35,10 @@ class ArchitectureError(InputValueError):
     """Parameters (a dict or a saved file) that belong to a model of another shape."""
 
 
+class ModelNotFoundError(TinygradCourseError, FileNotFoundError):
+    """``Module.load`` was given a path where no file exists."""
+
+
 def initial_weights(n_out: int, n_in: int, init: Init, rng: np.random.RandomState) -> np.ndarray:
     """``W`` of shape ``(n_out, n_in)`` drawn as the course draws it.
 
@@ -43,11 +48,15 @@ def initial_weights(n_out: int, n_in: int, init: Init, rng: np.random.RandomStat
     equal stay equal). ``rng`` is numpy's legacy generator, so ``RandomState(s)`` draws exactly
     what ``np.random.seed(s); np.random.randn(...)`` draws in the course's notebooks.
     """
-    if init not in INITS:
+    if not isinstance(init, str) or init not in INITS:
         raise InputValueError(f"init must be one of {', '.join(map(repr, INITS))}, got {init!r}.")
+    try:
+        W = np.zeros((n_out, n_in)) if init == "zeros" else rng.randn(n_out, n_in)
+    except (ValueError, MemoryError):  # numpy's "array is too big", or no memory for it
+        raise InputValueError(f"a weight matrix of shape ({n_out}, {n_in}) does not fit in memory; "
+                              "expected layer sizes a computer can hold.") from None
     if init == "zeros":
-        return np.zeros((n_out, n_in))
-    W = rng.randn(n_out, n_in)
+        return W
     if init == "scaled":
         return W / np.sqrt(n_in)  # divided, as the course writes it: bit for bit its numbers
     return W * {"small": 0.01, "he": np.sqrt(2 / n_in), "xavier": np.sqrt(2 / (n_in + n_out))}[init]
@@ -121,6 +130,10 @@ class Module:
             raise InputTypeError(f"load_state_dict() expects a dict name → array, got {type(state).__name__}")
         own = dict(self.named_parameters())
         given = {name: value for name, value in state.items() if name != ARCHITECTURE_KEY}
+        for name in given:
+            if not isinstance(name, str):
+                raise InputTypeError(f"load_state_dict(): parameter names must be str such as 'W1', "
+                                     f"got {name!r}.")
         problems = []
         missing, unexpected = sorted(own.keys() - given.keys()), sorted(given.keys() - own.keys())
         if missing:
@@ -129,7 +142,12 @@ class Module:
             problems.append(f"unexpected {', '.join(unexpected)}")
         arrays = {}
         for name in own.keys() & given.keys():
-            array = np.array(given[name], dtype=own[name].dtype)
+            try:
+                # A copy, so the caller's array never becomes a parameter that training changes.
+                array = np.array(as_array(given[name], own[name].dtype, what=f"parameter {name}"))
+            except (InputTypeError, InputValueError) as error:
+                problems.append(str(error))
+                continue
             if array.shape != own[name].shape:
                 problems.append(f"{name} has shape {array.shape}, this model's is {own[name].shape}")
             elif not np.isfinite(array).all():
@@ -149,10 +167,16 @@ class Module:
         The file is written next to its destination and renamed into place, so an interrupted
         save never leaves a half-written model.
         """
-        path = Path(path)
+        path = _checks.path(path, "save(path)")
+        if path.is_dir():
+            raise InputValueError(f"save({str(path)!r}): that is a folder; expected a file name such as "
+                                  "model.npz.")
         arrays = {**self.state_dict(), ARCHITECTURE_KEY: np.array(self.describe())}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        except OSError as error:  # a file where a folder should be, no permission, ...
+            raise FileAccessError(f"save({str(path)!r}): cannot write there: {error}") from None
         try:
             with os.fdopen(handle, "wb") as file:
                 np.savez(file, **arrays)
@@ -164,13 +188,17 @@ class Module:
 
     def load(self, path: str | os.PathLike[str]) -> Module:
         """Read parameters written by ``save`` into this model (which must have the same shape)."""
+        path = _checks.path(path, "load(path)")
         try:
-            with np.load(path, allow_pickle=False) as archive:
+            # Our own file handle: closed even when np.load fails half-way (no ResourceWarning).
+            with open(path, "rb") as file:
+                archive = np.load(file, allow_pickle=False)
                 if not isinstance(archive, Mapping):
                     raise ValueError("a single array, not an .npz archive")
-                state = {name: archive[name] for name in archive.files}
+                with archive:
+                    state = {name: archive[name] for name in archive.files}
         except FileNotFoundError:
-            raise FileNotFoundError(f"no saved model at {str(path)!r}.") from None
+            raise ModelNotFoundError(f"no saved model at {str(path)!r}.") from None
         except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
             raise InputValueError(
                 f"{str(path)!r} is not a model file written by Module.save() (an .npz archive of "
@@ -210,7 +238,9 @@ class Linear(Module):
         self.n_in = _positive_int("n_in", n_in)
         self.n_out = _positive_int("n_out", n_out)
         if not isinstance(rng, np.random.RandomState):
-            rng = np.random.RandomState(rng)
+            rng = np.random.RandomState(_checks.seed(rng, "rng (a RandomState, or its seed)"))
+        if not isinstance(name, str):
+            raise InputTypeError(f"name must be a str (the layer's number, as in W1), got {name!r:.40}.")
         W = initial_weights(self.n_out, self.n_in, init, rng)
         self.W = Tensor(W, requires_grad=True, name=f"W{name}")
         self.b = Tensor(np.zeros((self.n_out, 1)), requires_grad=True, name=f"b{name}")
@@ -241,7 +271,7 @@ class LeakyReLU(Module):
     """``A = Z`` where ``Z > 0``, ``slope · Z`` elsewhere."""
 
     def __init__(self, slope: float = 0.01) -> None:
-        self.slope = float(slope)
+        self.slope = _checks.real(slope, "LeakyReLU(slope=...)")
 
     def forward(self, A: Tensor) -> Tensor:
         return A.leaky_relu(self.slope)
@@ -342,12 +372,11 @@ class MLP(BinaryClassifier, Sequential):
             )
         dims = [_positive_int(f"layer_dims[{i}]", n) for i, n in enumerate(layer_dims)]
         activations = {"relu": ReLU, "tanh": Tanh}
-        if hidden_activation not in activations:
+        if not isinstance(hidden_activation, str) or hidden_activation not in activations:
             raise InputValueError(f"hidden_activation must be 'relu' or 'tanh', got {hidden_activation!r}.")
-        if init not in INITS:
+        if not isinstance(init, str) or init not in INITS:
             raise InputValueError(f"init must be one of {', '.join(map(repr, INITS))}, got {init!r}.")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-            raise InputTypeError(f"seed must be an integer or None, got {seed!r}.")
+        seed = _checks.seed(seed)
         # One generator for all layers, drawn in order: the course's np.random.seed(s) then
         # randn for W1, W2, ... — without touching numpy's global state.
         rng = np.random.RandomState(seed)
@@ -366,6 +395,9 @@ class MLP(BinaryClassifier, Sequential):
     def from_parameters(cls, parameters: Mapping[str, ArrayLike],
                         hidden_activation: Literal["relu", "tanh"] = "relu") -> MLP:
         """An MLP holding the course's ``parameters`` dict ``{"W1": ..., "b1": ..., ...}``."""
+        if not isinstance(parameters, Mapping) or not all(isinstance(name, str) for name in parameters):
+            raise InputTypeError("from_parameters() expects the course's dict {'W1': array, 'b1': array, "
+                                 f"...}}, got {parameters!r:.60}.")
         L = sum(1 for name in parameters if name.startswith("W"))
         names = [f"W{layer}" for layer in range(1, L + 1)]
         if L == 0 or any(name not in parameters or np.ndim(parameters[name]) != 2 for name in names):

@@ -164,7 +164,17 @@ sum_ = Op("sum", "Σ", lambda a, axis, keepdims: a.sum(axis=axis, keepdims=keepd
           lambda g, out, a, axis, keepdims: _expand(g, a, axis, keepdims),
           rules=("copied to every summed element",))
 
-mean = Op("mean", "mean", lambda a, axis, keepdims: a.mean(axis=axis, keepdims=keepdims),
+def _mean_forward(a: np.ndarray, axis: Axis, keepdims: bool) -> np.ndarray:
+    # The mean of no elements is 0/0; numpy would warn and return NaN. A ValueError becomes a
+    # ShapeError naming the op; the size test costs nothing next to the reduction itself.
+    if a.size == 0:
+        reduced = range(a.ndim) if axis is None else axis if isinstance(axis, tuple) else (axis,)
+        if any(a.shape[i] == 0 for i in reduced):
+            raise ValueError("the mean over an axis of size 0 (no elements) is undefined")
+    return a.mean(axis=axis, keepdims=keepdims)
+
+
+mean = Op("mean", "mean", _mean_forward,
           lambda g, out, a, axis, keepdims: _expand(g / (a.size // max(out.size, 1)), a, axis, keepdims),
           rules=("copied, ÷ count",))
 

@@ -22,24 +22,35 @@ from .tensor import Tensor
 def _rate(name: str, value: object, low: float, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
         raise InputTypeError(f"{name} must be a number, got {value!r}.")
-    if not low < float(value) < high:
-        raise InputValueError(f"{name} must lie strictly between {low:g} and {high:g}, got {value!r}.")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond float64, e.g. 10**400
+        number = np.inf
+    if not low < number < high:
+        raise InputValueError(f"{name} must lie strictly between {low:g} and {high:g}, got {value!r:.40}.")
+    return number
 
 
 class Optimizer:
     """Holds the parameters and a learning rate ``α``; subclasses define ``update``."""
 
     def __init__(self, parameters: Iterable[Tensor], lr: float) -> None:
+        # A single Tensor is iterable too (its rows): its rows would be trained, not the tensor.
+        if isinstance(parameters, (Tensor, str, bytes)) or not isinstance(parameters, Iterable):
+            raise InputTypeError(f"{type(self).__name__} expects a list of parameters such as "
+                                 f"model.parameters() or [w, b], got {parameters!r:.60}.")
         self.parameters = list(parameters)
         if not self.parameters:
             raise InputValueError(f"{type(self).__name__} got no parameters; pass model.parameters().")
         for i, p in enumerate(self.parameters):
-            if not isinstance(p, Tensor) or not p.requires_grad:
+            if not isinstance(p, Tensor) or not p.requires_grad or not p.is_leaf:
                 raise InputTypeError(
                     f"{type(self).__name__}: parameter {i} must be a Tensor with requires_grad=True, "
-                    f"got {p!r:.60}."
+                    f"created by you (a leaf, not computed), got {p!r:.60}."
                 )
+        if len({id(p) for p in self.parameters}) != len(self.parameters):
+            raise InputValueError(f"{type(self).__name__}: a parameter is listed twice; it would be "
+                                  "updated twice per step.")
         self.lr = _rate("lr (the learning rate α)", lr, 0.0, np.inf)
 
     def zero_grad(self) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from . import autograd, ops
+from . import _checks, autograd, ops
 from .errors import GradientError, InputTypeError, InputValueError
 
 ArrayLike = Any  # numbers, nested lists, numpy arrays or Tensors
@@ -26,7 +26,8 @@ def _parse_dtype(dtype: Any) -> np.dtype:
         parsed = np.dtype(dtype)
     except TypeError:
         parsed = None
-    if parsed not in _FLOAT_DTYPES:
+    # np.dtype(None) == float64, so an unreadable dtype must not be compared as None.
+    if parsed is None or parsed not in _FLOAT_DTYPES:
         raise InputTypeError(f"Tensor(dtype={dtype!r}): expected a float dtype: float64 (the default), "
                              "float32 or float16.")
     return parsed
@@ -86,9 +87,10 @@ class Tensor:
                  dtype: Any = None) -> None:
         self._data = as_array(data, dtype)
         self.grad: np.ndarray | Tensor | None = None
-        self.requires_grad = bool(requires_grad)
+        # bool("no") is True: a flag that is not a bool is a mistake, not a truth value.
+        self.requires_grad = _checks.flag(requires_grad, "Tensor(requires_grad=...)")
         self.grad_fn: autograd.Node | None = None
-        self.name = name
+        self.name = _name(name)
         self._modified_at = 0
         self._hooks: dict[int, Callable[[Tensor], Any]] | None = None
 
@@ -105,7 +107,12 @@ class Tensor:
         if isinstance(value, Tensor):
             return value
         if type(value) is float or type(value) is int:
-            return Tensor._wrap(np.array(value, dtype=self._data.dtype))
+            try:
+                return Tensor._wrap(np.array(value, dtype=self._data.dtype))
+            except OverflowError:  # an int beyond float64 (10**400); free when nothing is raised
+                limit = np.finfo(self.dtype).max
+                raise InputValueError(f"an operand (an int of {len(str(value))} digits) is too large for "
+                                      f"{self.dtype}; expected a number within ±{limit:.3g}.") from None
         return Tensor._wrap(as_array(value, self._data.dtype, what="an operand"))
 
     # ------------------------------------------------------------------ attributes
@@ -151,7 +158,7 @@ class Tensor:
 
     def named(self, name: str) -> Tensor:
         """Give the tensor a name (shown in ``repr`` and graphs) and return it."""
-        self.name = name
+        self.name = _name(name)
         return self
 
     def item(self) -> float:
@@ -182,6 +189,7 @@ class Tensor:
         differentiated again.
         """
         seed = autograd.seed_gradient(self, gradient)
+        create_graph = _checks.flag(create_graph, "backward(create_graph=...)")
         autograd.propagate([self], [seed], create_graph, accumulate=True)
 
     def _accumulate(self, g: np.ndarray | Tensor) -> None:
@@ -291,15 +299,16 @@ class Tensor:
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
         """``t.reshape(2, 3)`` or ``t.reshape((2, 3))``; one ``-1`` is inferred."""
         target = shape[0] if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)) else shape
-        return ops.reshape(self, shape=tuple(target))  # type: ignore[arg-type]
+        return ops.reshape(self, shape=_sizes(target, "reshape()"))
 
     def transpose(self, *axes: int | Sequence[int]) -> Tensor:
         """Reverse the axes (no arguments) or permute them: ``t.transpose(1, 0)``."""
         order = axes[0] if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)) else axes
-        return ops.transpose(self, axes=tuple(order) if order else None)  # type: ignore[arg-type]
+        reverse = order is None or (isinstance(order, tuple) and not order)
+        return ops.transpose(self, axes=None if reverse else _sizes(order, "transpose()"))
 
     def broadcast_to(self, shape: Sequence[int]) -> Tensor:
-        return ops.broadcast_to(self, shape=tuple(shape))
+        return ops.broadcast_to(self, shape=_sizes(shape, "broadcast_to()"))
 
     def __getitem__(self, index: Any) -> Tensor:
         return ops.getitem(self, index=_index(index))
@@ -316,15 +325,15 @@ class Tensor:
 
     def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """Σ over ``axis`` (all axes by default)."""
-        return ops.sum_(self, axis=_axis(axis), keepdims=bool(keepdims))
+        return ops.sum_(self, axis=_axis(axis), keepdims=_keepdims(keepdims))
 
     def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """The average over ``axis``; ``J = L.mean()`` is the course's ``(1/m) Σ L``."""
-        return ops.mean(self, axis=_axis(axis), keepdims=bool(keepdims))
+        return ops.mean(self, axis=_axis(axis), keepdims=_keepdims(keepdims))
 
     def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """The maximum over ``axis``. Tied maxima share the gradient equally."""
-        return ops.max_(self, axis=_axis(axis), keepdims=bool(keepdims))
+        return ops.max_(self, axis=_axis(axis), keepdims=_keepdims(keepdims))
 
     # ------------------------------------------------------------------ elementwise functions
 
@@ -347,7 +356,7 @@ class Tensor:
 
     def leaky_relu(self, slope: float = 0.01) -> Tensor:
         """z for z > 0, slope·z otherwise."""
-        return ops.leaky_relu(self, slope=float(slope))
+        return ops.leaky_relu(self, slope=_checks.real(slope, "leaky_relu(slope=...)"))
 
     def sigmoid(self) -> Tensor:
         """σ(z) = 1 / (1 + e⁻ᶻ), computed without overflow for any z."""
@@ -372,6 +381,10 @@ class Tensor:
         """Values limited to [low, high]; the gradient passes where low ≤ t ≤ high."""
         if low is None and high is None:
             raise InputValueError("clip() needs low, high or both.")
+        low = None if low is None else _checks.real(low, "clip(low=...)")
+        high = None if high is None else _checks.real(high, "clip(high=...)")
+        if low is not None and high is not None and low > high:
+            raise InputValueError(f"clip(low={low:g}, high={high:g}): low must not exceed high.")
         return ops.clip(self, low=low, high=high)
 
     # ------------------------------------------------------------------ conversions and display
@@ -428,10 +441,33 @@ def _values(other: Any) -> Any:
     return other._data if isinstance(other, Tensor) else other
 
 
+def _name(name: Any) -> str | None:
+    if name is not None and not isinstance(name, str):
+        raise InputTypeError(f"a tensor's name must be a str or None, "
+                             f"got {type(name).__name__} {name!r:.40}.")
+    return name
+
+
+def _keepdims(keepdims: Any) -> bool:
+    return keepdims if keepdims is False or keepdims is True else _checks.flag(keepdims, "keepdims")
+
+
+def _sizes(values: Any, what: str) -> tuple[int, ...]:
+    """A shape or an axis order as a tuple of ints; numpy would truncate 2.0 or read "ab" oddly."""
+    if isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind in "iu":
+        values = values.tolist()
+    if isinstance(values, (tuple, list)) and all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values):
+        return tuple(int(v) for v in values)
+    raise InputTypeError(f"{what} expects ints or one tuple of ints, got {values!r:.60}.")
+
+
 def _axis(axis: Any) -> Axis:
-    if axis is None or isinstance(axis, (int, np.integer)):
+    # bool is an int to Python: axis=True would silently mean axis 1.
+    if axis is None or (isinstance(axis, (int, np.integer)) and not isinstance(axis, bool)):
         return None if axis is None else int(axis)
-    if isinstance(axis, (tuple, list)) and all(isinstance(a, (int, np.integer)) for a in axis):
+    if isinstance(axis, (tuple, list)) and all(
+            isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axis):
         return tuple(int(a) for a in axis)
     raise InputTypeError(f"axis must be None, an int or a tuple of ints, got {axis!r}.")
 
@@ -442,8 +478,9 @@ def _index(index: Any) -> Any:
         return tuple(_index(i) for i in index)
     if isinstance(index, Tensor):
         values = index._data
-        if not np.all(values == np.round(values)):
-            raise InputTypeError("a Tensor used as an index must hold whole numbers.")
+        # Also bounded: a cast of 1e300 to an integer would wrap around silently.
+        if not np.all(values == np.round(values)) or np.abs(values).max(initial=0) > 2**62:
+            raise InputTypeError("a Tensor used as an index must hold whole numbers (within the axis size).")
         return values.astype(np.intp)
     return index
 
@@ -463,20 +500,33 @@ def _tensors(values: Sequence[ArrayLike], what: str) -> list[Tensor]:
     return [like._lift(v) for v in values]
 
 
+def _axis_int(axis: Any, what: str) -> int:
+    if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
+        return int(axis)
+    raise InputTypeError(f"{what}: axis must be an int, got {axis!r:.40}.")
+
+
 def concatenate(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis (``np.concatenate``)."""
-    return ops.concatenate(*_tensors(tensors, "concatenate()"), axis=int(axis))
+    return ops.concatenate(*_tensors(tensors, "concatenate()"), axis=_axis_int(axis, "concatenate()"))
 
 
 def stack(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:
     """Join tensors along a new axis (``np.stack``)."""
-    return ops.stack(*_tensors(tensors, "stack()"), axis=int(axis))
+    return ops.stack(*_tensors(tensors, "stack()"), axis=_axis_int(axis, "stack()"))
 
 
 def where(condition: ArrayLike, a: ArrayLike, b: ArrayLike) -> Tensor:
     """``a`` where ``condition`` holds, else ``b``; the gradient goes to the chosen side."""
     a_t, b_t = _tensors([a, b], "where()")
-    mask = np.asarray(_values(condition)).astype(bool)
+    # Read through as_array: a string, None or objects would otherwise turn into "truthy".
+    values = _values(condition)
+    mask = values if isinstance(values, np.ndarray) and values.dtype == bool else \
+        as_array(values, what="where(condition=...)")
+    if mask.dtype != bool:
+        if np.isnan(mask).any():
+            raise InputValueError("where(condition=...) contains NaN; expected booleans (or 0 and 1).")
+        mask = mask != 0
     return ops.where(a_t, b_t, condition=mask)
 
 

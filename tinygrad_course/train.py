@@ -51,14 +51,17 @@ class History:
 
 
 def check_data(X: ArrayLike, Y: ArrayLike | None = None, n_x: int | None = None,
-               what: str = "X") -> tuple[np.ndarray, np.ndarray | None]:
+               what: str = "X", allow_empty: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
     """``X`` as ``(n_x, m)`` floats and ``Y`` as ``(1, m)`` labels in {0, 1}, or a clear error.
 
-    Checks the course's layout (one example per column), matching ``m``, NaN and inf, labels.
+    Checks the course's layout (one example per column), matching ``m``, NaN and inf, labels;
+    ``m = 0`` only with ``allow_empty`` (a cost or an accuracy over no examples is 0/0).
     """
     x = as_array(X, what=what)
     if x.ndim != 2:
         raise ShapeError(f"{what} must be 2-D (n_x, m), one example per column; got shape {x.shape}.")
+    if x.shape[1] == 0 and not allow_empty:
+        raise ShapeError(f"{what} has no examples (shape {x.shape}, m = 0); expected at least one column.")
     if n_x is not None and x.shape[0] != n_x:
         hint = " It looks like one example per row: pass X.T." if x.shape[1] == n_x else ""
         raise ShapeError(f"{what} must have n_x = {n_x} rows (one example per column), "
@@ -91,6 +94,10 @@ def check_data(X: ArrayLike, Y: ArrayLike | None = None, n_x: int | None = None,
 
 
 def _n_x(model: Module) -> int | None:
+    """The input size the model expects (from W1), after checking it is a model at all."""
+    if not isinstance(model, Module):
+        raise InputTypeError(f"expected a model (a Module such as MLP or LogisticRegression), "
+                             f"got {type(model).__name__}.")
     first = next(iter(model.parameters()), None)
     return first.shape[1] if first is not None and first.ndim == 2 else None
 
@@ -143,6 +150,12 @@ def fit(model: Module, X: ArrayLike, Y: ArrayLike, loss: Loss = binary_cross_ent
         raise InputValueError(f"iterations must be a non-negative integer, got {iterations!r}.")
     if isinstance(record_every, bool) or not isinstance(record_every, (int, np.integer)) or record_every < 1:
         raise InputValueError(f"record_every must be a positive integer, got {record_every!r}.")
+    if not callable(loss):
+        raise InputTypeError(f"loss must be a function (predictions, targets) -> cost J, such as "
+                             f"binary_cross_entropy_with_logits; got {loss!r:.60}.")
+    if optimizer is not None and not isinstance(optimizer, Optimizer):
+        raise InputTypeError(f"optimizer must be an Optimizer such as SGD(model.parameters(), lr=0.01), "
+                             f"got {optimizer!r:.60}.")
     if optimizer is None:
         if lr is None:
             raise InputValueError("fit() needs an optimizer or a learning rate: fit(..., lr=0.005) "
@@ -154,6 +167,8 @@ def fit(model: Module, X: ArrayLike, Y: ArrayLike, loss: Loss = binary_cross_ent
     # Constants built once: the loop then only creates the tensors of the graph itself.
     X_t, Y_t = Tensor(x), Tensor(y)
     history = History()
+    # A diverged run puts these back: a failed fit() leaves the model as it found it.
+    initial = {id(p): p._data.copy() for p in optimizer.parameters}
     bar = _ProgressBar(iterations, sys.stderr) if progress and iterations and sys.stderr.isatty() else None
     start = time.perf_counter()
     # A diverging run overflows somewhere before its cost turns inf or NaN: report that once,
@@ -161,11 +176,13 @@ def fit(model: Module, X: ArrayLike, Y: ArrayLike, loss: Loss = binary_cross_ent
     with np.errstate(over="ignore", invalid="ignore"), _closing(bar):
         for i in range(iterations):
             optimizer.zero_grad()
-            J = loss(model(X_t), Y_t)
+            J = _cost(loss, model(X_t), Y_t)
             cost = J.item()
             if not np.isfinite(cost):
+                _restore(optimizer, initial)
                 raise DivergedError(f"the cost became {cost} at iteration {i}; with learning rate "
-                                    f"{optimizer.lr:g} gradient descent diverged. Try a smaller lr.")
+                                    f"{optimizer.lr:g} gradient descent diverged. Try a smaller lr. "
+                                    "The parameters are back at their values before fit().")
             if i % record_every == 0:
                 history.iterations.append(i)
                 history.costs.append(cost)
@@ -177,18 +194,36 @@ def fit(model: Module, X: ArrayLike, Y: ArrayLike, loss: Loss = binary_cross_ent
                 bar.update(i + 1, cost, force=i + 1 == iterations)
         history.final_cost = evaluate(model, x, y, loss)
     if not np.isfinite(history.final_cost):
+        _restore(optimizer, initial)
         raise DivergedError(f"the cost became {history.final_cost} after the last update; with learning "
-                            f"rate {optimizer.lr:g} gradient descent diverged. Try a smaller lr.")
+                            f"rate {optimizer.lr:g} gradient descent diverged. Try a smaller lr. "
+                            "The parameters are back at their values before fit().")
     history.seconds = time.perf_counter() - start
     return history
+
+
+def _cost(loss: Loss, predictions: Tensor, targets: Tensor) -> Tensor:
+    J = loss(predictions, targets)
+    if not isinstance(J, Tensor) or J.size != 1:
+        raise InputTypeError(f"loss must return the cost J as a one-element Tensor, got {J!r:.60}.")
+    return J
+
+
+def _restore(optimizer: Optimizer, initial: dict[int, np.ndarray]) -> None:
+    with no_grad():
+        for p in optimizer.parameters:
+            p.data = initial[id(p)]
+            p.grad = None
 
 
 def evaluate(model: Module, X: ArrayLike, Y: ArrayLike,
              loss: Loss = binary_cross_entropy_with_logits) -> float:
     """The cost ``J`` of ``model`` on ``(X, Y)``, without recording a graph."""
     x, y = check_data(X, Y, n_x=_n_x(model))
+    if not callable(loss):
+        raise InputTypeError(f"loss must be a function (predictions, targets) -> cost J, got {loss!r:.60}.")
     with no_grad():
-        return loss(model(Tensor(x)), Tensor(y)).item()
+        return _cost(loss, model(Tensor(x)), Tensor(y)).item()
 
 
 def predict(model: BinaryClassifier, X: ArrayLike) -> np.ndarray:
@@ -196,11 +231,14 @@ def predict(model: BinaryClassifier, X: ArrayLike) -> np.ndarray:
     if not isinstance(model, BinaryClassifier):
         raise InputTypeError(f"predict() needs a classifier with predict_proba (MLP, LogisticRegression), "
                              f"got {type(model).__name__}.")
-    x, _ = check_data(X, n_x=_n_x(model))
+    x, _ = check_data(X, n_x=_n_x(model), allow_empty=True)  # no examples, no predictions
     return (model.predict_proba(x) > 0.5).astype(np.int64)
 
 
 def accuracy(model: BinaryClassifier, X: ArrayLike, Y: ArrayLike) -> float:
     """The fraction of examples whose predicted label equals ``Y`` (in [0, 1]; ×100 for %)."""
+    if not isinstance(model, BinaryClassifier):
+        raise InputTypeError(f"accuracy() needs a classifier with predict_proba (MLP, LogisticRegression), "
+                             f"got {type(model).__name__}.")
     x, y = check_data(X, Y, n_x=_n_x(model))
     return float(np.mean(predict(model, x) == y))

@@ -35,8 +35,9 @@ from typing import IO, Any
 import graphviz
 import numpy as np
 
+from . import _checks
 from .autograd import no_grad, topological_order, unbroadcast
-from .errors import InputTypeError, InputValueError, TinygradCourseError
+from .errors import FileAccessError, InputTypeError, InputValueError, TinygradCourseError
 from .tensor import Tensor
 
 __all__ = [
@@ -825,7 +826,7 @@ class Graph:
 
     def pipe(self, format: str = "svg") -> bytes:
         """The picture as bytes, in ``format`` ("svg", "png" or "pdf")."""
-        if format not in _FORMATS[:3]:
+        if not isinstance(format, str) or format not in _FORMATS[:3]:
             raise InputValueError(f"Graph.pipe(format={format!r}): expected 'svg', 'png' or 'pdf'.")
         program = find_renderer(format)
         command = [program, f"-T{format}"] + ([f"-Gdpi={PNG_DPI}"] if format == "png" else [])
@@ -844,17 +845,17 @@ class Graph:
 
     def save(self, path: str | os.PathLike[str], format: str | None = None) -> Path:
         """Write the picture; the format is the suffix (.svg, .png, .pdf, .dot) unless given."""
-        path = Path(path)
+        path = _checks.path(path, "Graph.save(path)")
+        if format is not None and not isinstance(format, str):
+            raise InputTypeError(f"Graph.save(format={format!r}): expected 'svg', 'png', 'pdf' or 'dot'.")
         chosen = (format or path.suffix.lstrip(".")).lower()
         if chosen == "gv":
             chosen = "dot"
         if chosen not in _FORMATS:
             raise InputValueError(f"Graph.save({str(path)!r}): cannot tell the format from the suffix "
                                   f"{path.suffix!r}; use .svg, .png, .pdf or .dot (or format=...).")
-        if chosen == "dot":
-            path.write_text(self.source, encoding="utf-8")
-        else:
-            path.write_bytes(self.pipe(chosen))
+        content = self.source.encode("utf-8") if chosen == "dot" else self.pipe(chosen)
+        _write(path, content, "Graph.save")
         return path
 
     def _repr_svg_(self) -> str:
@@ -867,6 +868,17 @@ class Graph:
             return {"text/plain": f"{error}\n\nThe DOT text:\n{self.source}"}
 
 
+def _write(path: Path, content: bytes, what: str) -> None:
+    """Write a picture or page, making its folder as ``Module.save`` does; OS refusals named."""
+    if path.is_dir():
+        raise InputValueError(f"{what}({str(path)!r}): that is a folder; expected a file name.")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    except OSError as error:  # a file where a folder should be, no permission, ...
+        raise FileAccessError(f"{what}({str(path)!r}): cannot write there: {error}") from None
+
+
 # --------------------------------------------------------------------------- the public functions
 
 
@@ -877,12 +889,16 @@ def _check_tensor(t: Any, what: str) -> Tensor:
     return t
 
 
-def _check_options(max_nodes: int | None, rankdir: str | None) -> None:
+def _check_options(max_nodes: int | None, rankdir: str | None, legend: bool = True,
+                   title: str | None = None) -> None:
+    _checks.flag(legend, "legend")
+    if title is not None and not isinstance(title, str):
+        raise InputTypeError(f"title must be a str or None, got {title!r:.60}.")
     if max_nodes is not None and (not isinstance(max_nodes, int) or isinstance(max_nodes, bool)
                                   or max_nodes < 3):
         raise InputValueError(f"max_nodes must be an int of at least 3, or None to draw everything; "
                               f"got {max_nodes!r}.")
-    if rankdir not in (None, "LR", "RL", "TB", "BT"):
+    if rankdir is not None and (not isinstance(rankdir, str) or rankdir not in ("LR", "RL", "TB", "BT")):
         raise InputValueError(f"rankdir must be 'LR' (left to right), 'TB' (top to bottom), 'RL', 'BT' "
                               "or None (LR for shallow graphs as in the lesson, TB for deeper ones), "
                               f"got {rankdir!r}.")
@@ -903,6 +919,9 @@ def _direction(walk: _Walk, rankdir: str | None) -> str:
 def _as_tensors(highlight: Tensor | Sequence[Tensor] | None) -> list[Tensor]:
     if highlight is None:
         return []
+    if not isinstance(highlight, (Tensor, list, tuple)):
+        raise InputTypeError(f"graph(highlight=...) expects a Tensor or a list of Tensors, "
+                             f"got {highlight!r:.60}.")
     items = [highlight] if isinstance(highlight, Tensor) else list(highlight)
     return [_check_tensor(t, "graph(highlight=...)") for t in items]
 
@@ -958,11 +977,12 @@ def graph(t: Tensor, backward: bool = False, highlight: Tensor | Sequence[Tensor
     lesson, deeper ones top to bottom; ``rankdir="LR"`` or ``"TB"`` chooses.
     """
     _check_tensor(t, "graph()")
-    _check_options(max_nodes, rankdir)
+    _check_options(max_nodes, rankdir, legend, title)
+    backward = _checks.flag(backward, "graph(backward=...)")
     sources = _as_tensors(highlight)
     walk = _Walk(t)
     layout = _Layout(walk, max_nodes, {id(s) for s in sources})
-    frame = _Frame(backward=bool(backward), gradients={}, terms={})
+    frame = _Frame(backward=backward, gradients={}, terms={})
     if backward:
         replayed = _replay(t)
         frame.gradients = {id(step.tensor): step.gradient for step in replayed}
@@ -979,8 +999,10 @@ def save_graphs(t: Tensor, out_dir: str | os.PathLike[str], stem: str = "graph",
 
     Returns the two paths. ``options`` go to ``graph`` (``title``, ``max_nodes``, ...).
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _checks.path(out_dir, "save_graphs(out_dir)")
+    if not isinstance(stem, str) or not isinstance(format, str):
+        raise InputTypeError(f"save_graphs(): stem and format must be str, "
+                             f"got {stem!r:.40} and {format!r:.40}.")
     return [graph(t, backward=False, **options).save(out / f"{stem}_forward.{format}"),
             graph(t, backward=True, **options).save(out / f"{stem}_backward.{format}")]
 
@@ -994,7 +1016,9 @@ def steps(t: Tensor, max_nodes: int | None = 30, legend: bool = False, rankdir: 
     yet show "?".
     """
     _check_tensor(t, "steps()")
-    _check_options(max_nodes, rankdir)
+    _check_options(max_nodes, rankdir, legend)
+    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
+        raise InputValueError(f"steps(max_steps=...) must be a positive int, got {max_steps!r:.40}.")
     walk = _Walk(t)
     replayed = _replay(t)
     if len(replayed) > max_steps:
@@ -1024,6 +1048,7 @@ def save_steps(t: Tensor, path: str | os.PathLike[str] = "backprop.html", **opti
 
     The frames are inline SVG; the page loads nothing from the network.
     """
+    path = _checks.path(path, "save_steps(path)")
     frames = steps(t, **options)
     pictures = []
     for number, frame in enumerate(frames):
@@ -1033,8 +1058,7 @@ def save_steps(t: Tensor, path: str | os.PathLike[str] = "backprop.html", **opti
         pictures.append(f'<figure class="frame"{hidden}><figcaption>{_esc(frame.caption)}</figcaption>'
                         f"\n{svg}</figure>")
     page = _PAGE.replace("{count}", str(len(frames))).replace("{last}", str(len(frames) - 1))
-    path = Path(path)
-    path.write_text(page.replace("{frames}", "\n".join(pictures)), encoding="utf-8")
+    _write(path, page.replace("{frames}", "\n".join(pictures)).encode("utf-8"), "save_steps")
     return path
 
 
@@ -1096,6 +1120,9 @@ def explain(t: Tensor, file: IO[str] | None = None) -> None:
     For tensors each line gives the rule (dX is short for dJ/dX) and the gradient's values.
     """
     _check_tensor(t, "explain()")
+    if file is not None and not callable(getattr(file, "write", None)):
+        raise InputTypeError(f"explain(file=...) expects an open text file (or None for the screen), "
+                             f"got {file!r:.60}.")
     walk = _Walk(t)
     for step in _replay(t):
         print(_explain_line(walk, step), file=file if file is not None else sys.stdout)
