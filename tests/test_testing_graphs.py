@@ -35,6 +35,14 @@ def test_a_graph_is_a_function_of_its_inputs_and_its_repr_is_that_function(graph
     np.testing.assert_array_equal(_run_printed_code(graph)._data, out._data)
 
 
+@pytest.mark.parametrize("name", sorted(ops.TABLE))
+def test_every_op_prints_as_code_that_runs(name: str) -> None:
+    # Deterministic, per op: the random property above may not draw a rare op on a given run.
+    graph = find(computation_graphs(ops=[name], max_nodes=2), lambda g: name in g.op_names,
+                 settings=settings(QUICK, derandomize=True))
+    np.testing.assert_array_equal(_run_printed_code(graph)._data, graph(*graph.inputs)._data)
+
+
 def test_the_repr_reads_as_code() -> None:
     x0, x1 = Tensor([[0.5], [1.0]], requires_grad=True), Tensor([2.0, -1.0], requires_grad=True)
     steps = [Step(ops.mul, (0, 1), {}), Step(ops.sum_, (2,), {"axis": 0, "keepdims": True}),

@@ -129,8 +129,10 @@ def _format(step: Step, args: list[str]) -> str:
         return f"{args[0]}.{name}({p['shape']!r})"
     if name == "getitem":
         return f"{args[0]}[{_literal(p['index'])}]"
-    if name in ("scatter_add", "bce_with_logits"):  # primitives with no Tensor method
-        return f"ops.{name}({', '.join(args)}" + "".join(f", {k}={_literal(v)}" for k, v in p.items()) + ")"
+    if name == "scatter_add":
+        return f"ops.scatter_add({args[0]}, index={_literal(p['index'])}, shape={p['shape']!r})"
+    if name == "bce_with_logits":
+        return f"ops.bce_with_logits({args[0]}, {args[1]})"
     if name == "clip":
         return f"{args[0]}.clip({p['low']!r}, {p['high']!r})"
     if name == "where":
