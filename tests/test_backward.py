@@ -277,3 +277,25 @@ def test_a_rule_returning_a_misshapen_gradient_is_an_error_not_a_silent_reshape(
     x = Tensor(np.ones((2, 3)), requires_grad=True)
     with pytest.raises(tc.GradientError, match=r"shape \(1,\) for an input of shape \(2, 3\)"):
         wrong(x).sum().backward()
+
+
+def test_a_scalar_leaf_keeps_an_ndarray_gradient_across_backward_calls():
+    a = Tensor(2.0, requires_grad=True)
+    (a * a).backward()
+    (a * a).backward()
+    assert type(a.grad) is np.ndarray and a.grad.shape == () and a.grad == 8.0
+
+
+@pytest.mark.parametrize("reduce", [lambda t: t.sum(axis=0), lambda t: t.max(axis=-1)])
+def test_a_0d_tensor_reduced_over_axis_0_backpropagates(reduce):
+    # numpy lets a 0-d array sum or max over axis 0 or -1 (not mean); backward must undo that too.
+    a = Tensor(1.5, requires_grad=True)
+    reduce(a).backward()
+    assert a.grad == 1.0
+
+
+def test_backward_on_a_constant_derivative_explains_why_it_has_no_graph():
+    a = Tensor(2.0, requires_grad=True)
+    (d1,) = tc.grad(a * 3, a, create_graph=True)  # the derivative of 3a is the constant 3
+    with pytest.raises(tc.GradientError, match="a derivative that no longer depends on the inputs"):
+        d1.backward()

@@ -82,14 +82,21 @@ def _derivatives(f, at, order):
     return results
 
 
-@pytest.mark.parametrize("a", [-2.0, 0.5, 1.0, 3.0, 10.0])
+# a = 0 included: there the rule's aᵇ⁻¹ reaches a⁰ and then a⁻¹, which must not turn 0 into NaN.
+@pytest.mark.parametrize("a", [-2.0, 0.0, 0.5, 1.0, 3.0, 10.0])
 def test_more_derivative_examples_a_squared(a):
-    assert _derivatives(lambda t: t**2, a, 3) == pytest.approx([2 * a, 2.0, 0.0])
+    assert _derivatives(lambda t: t**2, a, 4) == pytest.approx([2 * a, 2.0, 0.0, 0.0])
 
 
-@pytest.mark.parametrize("a", [-2.0, 0.5, 1.0, 3.0, 10.0])
+@pytest.mark.parametrize("a", [-2.0, 0.0, 0.5, 1.0, 3.0, 10.0])
 def test_more_derivative_examples_a_cubed(a):
-    assert _derivatives(lambda t: t**3, a, 3) == pytest.approx([3 * a**2, 6 * a, 6.0])
+    assert _derivatives(lambda t: t**3, a, 4) == pytest.approx([3 * a**2, 6 * a, 6.0, 0.0])
+
+
+def test_the_derivative_of_a_to_the_zero_is_zero_even_at_zero():
+    a = Tensor(0.0, requires_grad=True)
+    (a**0).backward()
+    assert a.grad == 0.0
 
 
 @pytest.mark.parametrize("a", [0.5, 1.0, 2.0, 5.0])

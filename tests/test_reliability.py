@@ -184,3 +184,106 @@ def test_ten_thousand_training_iterations_keep_memory_flat():
     finally:
         tracemalloc.stop()
     assert after_10000 - after_1000 < 64 * 1024, f"memory grew by {after_10000 - after_1000} bytes"
+
+
+def test_anomaly_in_a_recorded_backward_names_the_op_whose_rule_failed():
+    a = Tensor([0.0, 4.0], requires_grad=True)
+    with tc.detect_anomaly():
+        root = a.sqrt()
+        expected = r"backward pass.*of 'sqrt', created at .*test_reliability\.py"
+        with pytest.raises(tc.AnomalyError, match=expected):
+            tc.grad(root.sum(), a, create_graph=True)
+
+
+def test_anomaly_in_a_graph_built_outside_the_block_says_its_line_was_not_recorded():
+    a = Tensor([0.0, 4.0], requires_grad=True)
+    J = a.sqrt().sum()
+    with tc.detect_anomaly(), pytest.raises(tc.AnomalyError, match="outside detect_anomaly"):
+        J.backward()
+
+
+def test_set_detect_anomaly_raises_without_numpy_warnings_and_checks_its_flag():
+    # pytest turns warnings into errors here: a RuntimeWarning would fail before AnomalyError.
+    tc.set_detect_anomaly(True)
+    try:
+        with pytest.raises(tc.AnomalyError, match="'log' produced NaN"):
+            Tensor(-1.0, requires_grad=True).log()
+    finally:
+        tc.set_detect_anomaly(False)
+    with pytest.raises(tc.InputTypeError, match=r"set_detect_anomaly\(enabled\) must be True or False"):
+        tc.set_detect_anomaly("no")
+    assert not tc.is_anomaly_enabled()
+
+
+def test_anomaly_mode_is_per_thread():
+    inside, release = threading.Event(), threading.Event()
+    seen = {}
+
+    def other_thread():
+        inside.wait()
+        seen["enabled"] = tc.is_anomaly_enabled()
+        with np.errstate(divide="ignore"):
+            seen["log0"] = Tensor(0.0, requires_grad=True).log().item()  # no AnomalyError here
+        release.set()
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    with tc.detect_anomaly():
+        inside.set()
+        release.wait()
+    thread.join()
+    assert seen == {"enabled": False, "log0": -np.inf}
+    assert not tc.is_anomaly_enabled()
+
+
+def test_one_no_grad_object_shared_by_two_threads():
+    shared = tc.no_grad()
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def work():
+        try:
+            w = Tensor(1.0, requires_grad=True)
+            with shared:
+                barrier.wait()
+                results.append((w * 2).requires_grad)
+                barrier.wait()
+            results.append((w * 2).requires_grad)
+        except Exception as error:  # any error in the thread fails the test below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(results) == [False, False, True, True]
+
+
+def test_a_backward_that_fails_halfway_leaves_every_gradient_unchanged():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    c = Tensor([1.0, 1.0], requires_grad=True)
+    J = w.exp().sum() + (c * 3).sum()
+    w.data -= 0.1  # exp saved w: its branch fails, after c's branch may already have run
+    with pytest.raises(tc.InPlaceModificationError):
+        J.backward()
+    assert w.grad is None and c.grad is None and J.grad is None
+    J = w.exp().sum() + (c * 3).sum()
+    J.backward()
+    np.testing.assert_array_equal(c.grad, [3.0, 3.0])  # counted once, not twice
+
+
+def test_data_assignment_keeps_the_shape():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(tc.ShapeError, match=r"shape \(3,\) for a tensor of shape \(2,\)"):
+        w.data = np.ones(3)
+    np.testing.assert_array_equal(w.data, [1.0, 2.0])
+
+
+def test_a_hook_returning_a_string_is_named_as_the_hook():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    w.register_hook(lambda g: "x")
+    with pytest.raises(tc.InputTypeError, match="the value a hook returned got str"):
+        (w * 2).sum().backward()
+    assert w.grad is None

@@ -157,3 +157,17 @@ def test_loss_errors():
         F.binary_cross_entropy_with_logits(np.zeros((1, 2)), [[0.0, 2.0]])
     with pytest.raises(tc.InputValueError, match="reduction"):
         F.mse_loss(np.zeros(2), np.zeros(2), reduction="avg")
+
+
+def test_an_axis_out_of_range_names_the_op_the_shape_and_the_valid_axes():
+    t = Tensor([[1.0, 2.0]])
+    with pytest.raises(tc.ShapeError, match=r"sum: axis=5 is out of range for a tensor of shape \(1, 2\); "
+                                            r"its axes are 0 to 1, or −2 to −1"):
+        t.sum(axis=5)
+    with pytest.raises(tc.ShapeError, match=r"a 0-d tensor has no axes: use axis=None"):
+        Tensor(1.0).mean(axis=2)
+
+
+def test_an_int_too_large_for_float64_says_so():
+    with pytest.raises(tc.InputValueError, match="an int of 401 digits, too large for a float64"):
+        Tensor(10**400)

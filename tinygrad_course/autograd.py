@@ -11,9 +11,11 @@ it sits below ``tensor.py`` and ``ops.py`` and never imports them.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -28,11 +30,12 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# --------------------------------------------------------------------------- grad mode
+# --------------------------------------------------------------------------- modes
 
-# A ContextVar is per thread and per asyncio task, so one thread's no_grad() never leaks into
-# another's training loop.
+# ContextVars are per thread and per asyncio task, so one thread's no_grad() never leaks into
+# another's training loop, and one thread's detect_anomaly() never raises in another.
 _grad_enabled: ContextVar[bool] = ContextVar("tinygrad_course_grad_enabled", default=True)
+_anomaly_enabled: ContextVar[bool] = ContextVar("tinygrad_course_anomaly_enabled", default=False)
 
 
 def is_grad_enabled() -> bool:
@@ -40,22 +43,35 @@ def is_grad_enabled() -> bool:
     return _grad_enabled.get()
 
 
-class _GradMode:
-    """Context manager and decorator that sets grad mode, then restores the previous one."""
+def is_anomaly_enabled() -> bool:
+    """True inside ``detect_anomaly()`` or after ``set_detect_anomaly(True)``."""
+    return _anomaly_enabled.get()
 
+
+def set_detect_anomaly(enabled: bool) -> None:
+    """Turn NaN/inf detection on or off for this thread (off by default: it costs time)."""
+    _anomaly_enabled.set(flag(enabled, "set_detect_anomaly(enabled)"))
+
+
+class _Mode:
+    """Context manager and decorator that sets a mode, then restores the previous one."""
+
+    variable: ContextVar[bool]
     enabled: bool
 
     def __new__(cls, func: Callable[..., Any] | None = None) -> Any:
         self = super().__new__(cls)
-        self._tokens = []
+        # Previous values per thread: one instance may be entered by several threads at once.
+        self._previous: dict[int, list[bool]] = {}
         # `@no_grad` (bare) and `@no_grad()` both decorate.
         return self if func is None else self(func)
 
     def __enter__(self) -> None:
-        self._tokens.append(_grad_enabled.set(self.enabled))
+        self._previous.setdefault(threading.get_ident(), []).append(self.variable.get())
+        self.variable.set(self.enabled)
 
     def __exit__(self, *exc_info: object) -> None:
-        _grad_enabled.reset(self._tokens.pop())
+        self.variable.set(self._previous[threading.get_ident()].pop())
 
     def __call__(self, func: F) -> F:
         mode = type(self)
@@ -68,49 +84,27 @@ class _GradMode:
         return wrapper  # type: ignore[return-value]
 
 
-class no_grad(_GradMode):
+class no_grad(_Mode):
     """Record nothing: results don't require grad. Use for evaluation and parameter updates."""
 
-    enabled = False
+    variable, enabled = _grad_enabled, False
 
 
-class enable_grad(_GradMode):
+class enable_grad(_Mode):
     """Record operations again, even inside ``no_grad()``."""
 
-    enabled = True
+    variable, enabled = _grad_enabled, True
 
 
-# --------------------------------------------------------------------------- anomaly mode
-
-_anomaly_enabled = False
-
-
-def set_detect_anomaly(enabled: bool) -> None:
-    """Turn NaN/inf detection on or off for the whole process (off by default: it costs time)."""
-    global _anomaly_enabled
-    _anomaly_enabled = bool(enabled)
-
-
-def is_anomaly_enabled() -> bool:
-    return _anomaly_enabled
-
-
-class detect_anomaly:
+class detect_anomaly(_Mode):
     """Raise ``AnomalyError`` at the first NaN or inf, naming the op and your line that made it.
 
     Inside this block every op remembers the source line that created it (outside, nothing is
-    captured, so normal runs pay nothing), and numpy's own floating-point warnings are silenced:
-    the error names the operation instead.
+    captured, so normal runs pay nothing), and numpy's own floating-point warnings give way to
+    the error, which names the operation.
     """
 
-    def __enter__(self) -> None:
-        self._previous = _anomaly_enabled
-        self._numpy_errors = np.seterr(all="ignore")
-        set_detect_anomaly(True)
-
-    def __exit__(self, *exc_info: object) -> None:
-        set_detect_anomaly(self._previous)
-        np.seterr(**self._numpy_errors)
+    variable, enabled = _anomaly_enabled, True
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -164,7 +158,7 @@ class Node:
         self.parents = parents
         self.params = params
         self.stamp = _clock
-        self.origin = _user_frame() if _anomaly_enabled else None
+        self.origin: str | None = None  # the user's line, recorded under detect_anomaly()
 
     def __repr__(self) -> str:
         return f"<{self.op.name}>"
@@ -212,26 +206,41 @@ class Op:
         # The hot path of the whole engine: every op of every forward pass.
         if isinstance(inputs[0], _PLAIN_ARRAYS):
             return self.forward(*inputs, **params)  # a backward rule under plain backward()
+        if _anomaly_enabled.get():
+            return self._checked(inputs, params)
         try:
             if len(inputs) == 2:
-                data = self.forward(inputs[0]._data, inputs[1]._data, **params)
+                data = (self.forward(inputs[0]._data, inputs[1]._data, **params) if params
+                        else self.forward(inputs[0]._data, inputs[1]._data))
             elif len(inputs) == 1:
-                data = self.forward(inputs[0]._data, **params)
+                data = self.forward(inputs[0]._data, **params) if params else self.forward(inputs[0]._data)
             else:
                 data = self.forward(*[t._data for t in inputs], **params)
         except (ValueError, IndexError, TypeError) as error:
             raise self._explain(inputs, params, error) from None
-        if type(data) is not np.ndarray:  # numpy reductions return scalars, not 0-d arrays
+        if type(data) is not np.ndarray:  # numpy returns scalars, not 0-d arrays, for 0-d results
             data = np.asarray(data)
         out = inputs[0]._wrap(data)
-        if _anomaly_enabled:
-            _check_finite("the forward pass", self, inputs, data, _user_frame())
         if _grad_enabled.get():
             for t in inputs:
                 if t.requires_grad:
                     out.requires_grad = True
                     out.grad_fn = Node(self, inputs, params)
                     break
+        return out
+
+    def _checked(self, inputs: tuple[Tensor, ...], params: dict[str, Any]) -> Tensor:
+        """The forward under ``detect_anomaly()``: the op runs as usual, then its result is checked."""
+        origin = _user_frame()
+        token = _anomaly_enabled.set(False)
+        try:
+            with np.errstate(all="ignore"):  # the error below says more than numpy's warning
+                out = self(*inputs, **params)
+        finally:
+            _anomaly_enabled.reset(token)
+        _check_finite("the forward pass", self, inputs, out._data, origin)
+        if out.grad_fn is not None:
+            out.grad_fn.origin = origin
         return out
 
     def _explain(self, inputs: Sequence[Tensor], params: dict[str, Any], error: Exception) -> Exception:
@@ -244,6 +253,12 @@ class Op:
                 f"must equal the {'first' if len(b) < 2 else 'second-to-last'} axis of the right. "
                 "In the course's layout Z = W @ A + b, W is (n[l], n[l-1]) and A is (n[l-1], m)."
             )
+        if isinstance(error, np.exceptions.AxisError):
+            ndim = inputs[0].ndim
+            axes = f"its axes are 0 to {ndim - 1}, or −{ndim} to −1 from the end" if ndim else \
+                "a 0-d tensor has no axes: use axis=None"
+            return ShapeError(f"{self.name}: axis={params.get('axis')!r} is out of range for a tensor of "
+                              f"shape {shapes}; {axes}.")
         if isinstance(error, IndexError):
             return ShapeError(f"{self.name}: index{detail} does not fit shape {shapes}: {error}")
         if isinstance(error, TypeError):  # e.g. a shape or axes holding a str: a type, not a shape, problem
@@ -351,57 +366,80 @@ def propagate(
         grads[id(root)] = value if previous is None else previous + value
     wanted_ids = {id(t) for t in wanted}
     found: dict[int, Tensor] = {}
+    # .grad is written only once the whole pass has succeeded: a backward that raises halfway
+    # (an in-place change, an anomaly) leaves every tensor as it was, so a retry counts once.
+    leaf_grads: list[tuple[Tensor, Any]] = []
+    intermediate_grads: list[tuple[Tensor, np.ndarray]] = []
     passed_through: set[int] = set()  # arrays a rule handed on unchanged (add passes g to both sides)
+    anomaly = _anomaly_enabled.get()
     token = _grad_enabled.set(create_graph)
     try:
-        for tensor in reversed(topological_order(roots)):
-            g = grads.pop(id(tensor))
-            if plain and type(g) is not np.ndarray:
-                g = np.asarray(g)  # arithmetic on 0-d arrays returns numpy scalars
-            if tensor._hooks:
-                g = _run_hooks(tensor, g, create_graph)
-            if wanted_ids and id(tensor) in wanted_ids:
-                found[id(tensor)] = tensor._wrap(g) if plain else g
-            node = tensor.grad_fn
-            if node is None:
-                if accumulate:
-                    # A leaf keeps its .grad across steps and may be edited (clipped) in place:
-                    # it gets an array of its own, never one shared with another tensor.
-                    if plain and (id(g) in passed_through or g.base is not None):
-                        g = g.copy()
-                    tensor._accumulate(g)
-                continue
-            if accumulate:
-                # Intermediates keep values only (a graph-carrying grad would reference the
-                # tensor itself: σ' uses σ), for inspection.
-                tensor.grad = g if plain else g._data
-            if node.stamp != _clock:
-                _check_unmodified(tensor, node)
-            op, parents, params = node.op, node.parents, node.params
-            if plain:
-                out, inputs = tensor._data, [p._data for p in parents]
-            else:
-                out, inputs = tensor, parents
-            for i, parent in enumerate(parents):
-                if not parent.requires_grad:
+        with np.errstate(all="ignore") if anomaly else contextlib.nullcontext():
+            for tensor in reversed(topological_order(roots)):
+                g = grads.pop(id(tensor))
+                if plain and type(g) is not np.ndarray:
+                    g = np.asarray(g)  # arithmetic on 0-d arrays returns numpy scalars
+                if tensor._hooks:
+                    g = _run_hooks(tensor, g, create_graph)
+                if wanted_ids and id(tensor) in wanted_ids:
+                    found[id(tensor)] = tensor._wrap(g) if plain else g
+                node = tensor.grad_fn
+                if node is None:
+                    if accumulate:
+                        leaf_grads.append((tensor, g))
                     continue
-                if op.vjp_each is None:
-                    parent_grad = op.vjps[i](g, out, *inputs, **params)
+                if accumulate:
+                    # Intermediates keep values only (a graph-carrying grad would reference the
+                    # tensor itself: σ' uses σ), for inspection.
+                    intermediate_grads.append((tensor, g if plain else g._data))
+                if node.stamp != _clock:
+                    _check_unmodified(tensor, node)
+                op, parents, params = node.op, node.parents, node.params
+                if plain:
+                    out, inputs = tensor._data, [p._data for p in parents]
                 else:
-                    parent_grad = op.vjp_each(i, g, out, *inputs, **params)
-                if parent_grad.shape != parent._data.shape:
-                    parent_grad = unbroadcast(parent_grad, parent._data.shape)
-                elif parent_grad is g:
-                    passed_through.add(id(g))
-                if _anomaly_enabled:
-                    _check_finite(f"the backward pass (gradient for input {i})", op, parents,
-                                  np.asarray(getattr(parent_grad, "_data", parent_grad)),
-                                  node.origin or "<unknown>")
-                previous = grads.get(id(parent))
-                grads[id(parent)] = parent_grad if previous is None else previous + parent_grad
+                    out, inputs = tensor, parents
+                for i, parent in enumerate(parents):
+                    if not parent.requires_grad:
+                        continue
+                    if anomaly:
+                        parent_grad = _checked_vjp(op, node, i, g, out, inputs)
+                    elif op.vjp_each is None:
+                        parent_grad = op.vjps[i](g, out, *inputs, **params)
+                    else:
+                        parent_grad = op.vjp_each(i, g, out, *inputs, **params)
+                    if parent_grad.shape != parent._data.shape:
+                        parent_grad = unbroadcast(parent_grad, parent._data.shape)
+                    elif parent_grad is g:
+                        passed_through.add(id(g))
+                    previous = grads.get(id(parent))
+                    grads[id(parent)] = parent_grad if previous is None else previous + parent_grad
     finally:
         _grad_enabled.reset(token)
+    for tensor, g in intermediate_grads:
+        tensor.grad = g
+    for tensor, g in leaf_grads:
+        # A leaf keeps its .grad across steps and may be edited (clipped) in place: it gets an
+        # array of its own, never one shared with another tensor.
+        if plain and (id(g) in passed_through or g.base is not None):
+            g = g.copy()
+        tensor._accumulate(g)
     return found
+
+
+def _checked_vjp(op: Op, node: Node, i: int, g: Any, out: Any, inputs: Sequence[Any]) -> Any:
+    """One backward rule under ``detect_anomaly()``: its result must be finite."""
+    where = f"the backward pass (gradient for input {i})"
+    origin = node.origin or "a line outside detect_anomaly() (not recorded)"
+    try:
+        if op.vjp_each is None:
+            parent_grad = op.vjps[i](g, out, *inputs, **node.params)
+        else:
+            parent_grad = op.vjp_each(i, g, out, *inputs, **node.params)
+    except AnomalyError as error:  # under create_graph the rule's own ops are checked first
+        raise AnomalyError(f"{where} of '{op.name}', created at {origin}, failed: {error}") from None
+    _check_finite(where, op, node.parents, np.asarray(getattr(parent_grad, "_data", parent_grad)), origin)
+    return parent_grad
 
 
 def _run_hooks(tensor: Tensor, g: Any, create_graph: bool) -> Any:
@@ -410,7 +448,7 @@ def _run_hooks(tensor: Tensor, g: Any, create_graph: bool) -> Any:
     for hook in list(tensor._hooks.values()):
         replaced = hook(g_tensor)
         if replaced is not None:
-            g_tensor = tensor._lift(replaced)
+            g_tensor = tensor._lift(replaced, what="the value a hook returned")
             # A gradient of another shape would flow on silently and end as a .grad of that shape.
             if g_tensor.shape != tensor.shape:
                 raise ShapeError(f"a hook registered with register_hook() returned a gradient of shape "
@@ -423,8 +461,9 @@ def seed_gradient(root: Tensor, gradient: Any) -> Tensor:
     if not root.requires_grad:
         raise GradientError(
             "backward() needs a tensor that requires grad, but none of this tensor's inputs had "
-            "requires_grad=True (or it was computed inside no_grad()). Create the parameters with "
-            "Tensor(..., requires_grad=True)."
+            "requires_grad=True: create the parameters with Tensor(..., requires_grad=True). (It may "
+            "also have been computed inside no_grad(), or be a derivative that no longer depends on "
+            "the inputs, as the second derivative of a linear function does.)"
         )
     if gradient is None:
         if root.size != 1:

@@ -50,7 +50,9 @@ div = Op("div", "÷", np.divide,
          rules=("÷ b", "⊙ (−a / b²)"))
 
 power = Op("pow", "^", np.power,
-           lambda g, out, a, b: g * b * a ** (b - 1),
+           # b·aᵇ⁻¹, with the exponent taken as 0 where b = 0: the term is 0 there anyway, and
+           # a⁻¹ at a = 0 would make it 0·inf = NaN (in d³/da³ a² = 0, for instance).
+           lambda g, out, a, b: g * b * a ** (b - 1 + (_values(b) == 0)),
            # d(aᵇ)/db = aᵇ · ln a, which tends to 0 as a → 0⁺: ln a is taken as 0 (ln 1) there.
            lambda g, out, a, b: g * out * log(a + (a == 0)),
            rules=("⊙ b·aᵇ⁻¹", "⊙ aᵇ·ln a"))
@@ -138,7 +140,7 @@ scatter_add = Op("scatter_add", "scatter", _scatter_add_forward,
 
 def _kept_shape(shape: tuple[int, ...], axis: Axis) -> tuple[int, ...]:
     """``shape`` after reducing over ``axis`` with ``keepdims=True``."""
-    if axis is None:
+    if axis is None or not shape:  # numpy lets a 0-d array reduce over axis 0 or -1
         return (1,) * len(shape)
     axes = {a % len(shape) for a in (axis if isinstance(axis, tuple) else (axis,))}
     return tuple(1 if i in axes else n for i, n in enumerate(shape))

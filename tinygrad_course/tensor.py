@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from . import _checks, autograd, ops
-from .errors import GradientError, InputTypeError, InputValueError
+from .errors import GradientError, InputTypeError, InputValueError, ShapeError
 
 ArrayLike = Any  # numbers, nested lists, numpy arrays or Tensors
 Axis = int | tuple[int, ...] | None
@@ -50,6 +50,9 @@ def as_array(data: ArrayLike, dtype: Any = None, what: str = "Tensor()") -> np.n
             "have the same length, as in [[1, 2], [3, 4]]."
         ) from None
     kind = array.dtype.kind
+    if kind == "O" and isinstance(data, int):  # numpy keeps an int beyond int64 as an object
+        raise InputValueError(f"{what} got an int of {len(str(abs(data)))} digits, too large for a "
+                              "float64 (at most about 1.8e308).")
     if kind == "c":
         raise InputTypeError(f"{what} got complex numbers; expected real numbers ({_ACCEPTED}).")
     if kind not in "biuf":
@@ -98,11 +101,16 @@ class Tensor:
     def _wrap(data: np.ndarray) -> Tensor:
         """A tensor around an ndarray we made ourselves: no checks, the hot path of every op."""
         t = object.__new__(Tensor)
-        t._data, t.grad, t.requires_grad, t.grad_fn = data, None, False, None
-        t.name, t._modified_at, t._hooks = None, 0, None
+        t._data = data  # one statement per slot: a third faster than tuple assignment
+        t.grad = None
+        t.requires_grad = False
+        t.grad_fn = None
+        t.name = None
+        t._modified_at = 0
+        t._hooks = None
         return t
 
-    def _lift(self, value: ArrayLike) -> Tensor:
+    def _lift(self, value: ArrayLike, what: str = "an operand") -> Tensor:
         """``value`` as a tensor; numbers and arrays become constants of this tensor's dtype."""
         if isinstance(value, Tensor):
             return value
@@ -111,9 +119,9 @@ class Tensor:
                 return Tensor._wrap(np.array(value, dtype=self._data.dtype))
             except OverflowError:  # an int beyond float64 (10**400); free when nothing is raised
                 limit = np.finfo(self.dtype).max
-                raise InputValueError(f"an operand (an int of {len(str(value))} digits) is too large for "
+                raise InputValueError(f"{what} (an int of {len(str(value))} digits) is too large for "
                                       f"{self.dtype}; expected a number within ±{limit:.3g}.") from None
-        return Tensor._wrap(as_array(value, self._data.dtype, what="an operand"))
+        return Tensor._wrap(as_array(value, self._data.dtype, what=what))
 
     # ------------------------------------------------------------------ attributes
 
@@ -127,6 +135,9 @@ class Tensor:
         # `w.data -= lr * w.grad` assigns the same, already valid array back: skip the checks.
         if value is not self._data:
             value = as_array(value, self._data.dtype, what="Tensor.data =")
+            if value.shape != self._data.shape:  # its .grad, and any graph using it, have the old shape
+                raise ShapeError(f"Tensor.data = an array of shape {value.shape} for a tensor of shape "
+                                 f"{self.shape}; the shape must stay the same (make a new Tensor instead).")
         self._data = value
         self._modified_at = autograd.tick()
 
@@ -196,9 +207,14 @@ class Tensor:
         if isinstance(g, np.ndarray) and g.dtype != self._data.dtype:
             g = g.astype(self._data.dtype)
         current = self.grad
+        if current is None:
+            self.grad = g
+            return
         if isinstance(current, Tensor) and isinstance(g, np.ndarray):
             current = current._data
-        self.grad = g if current is None else current + g
+        total = current + g
+        # 0-d arrays add up to a numpy scalar; .grad stays an ndarray (or a Tensor).
+        self.grad = total if isinstance(total, (np.ndarray, Tensor)) else np.asarray(total)
 
     def register_hook(self, hook: Callable[[Tensor], Any]) -> RemovableHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed during backward.
