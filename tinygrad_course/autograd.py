@@ -279,26 +279,21 @@ def unbroadcast(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
     if grad.shape == shape:
         return grad
     lead = grad.ndim - len(shape)
-    if lead < 0 or any(n not in (1, grad.shape[lead + i]) for i, n in enumerate(shape)):
-        # Only a rule of the op table (or your own Op) can get here: say so instead of
-        # reshaping a misshapen gradient into a silently wrong one.
+    # Broadcasting stretched size-1 axes and prepended missing ones; any other mismatch means
+    # a rule of the op table (or your own Op) returned a misshapen gradient: say so instead of
+    # reshaping it into a silently wrong one.
+    stretched = [lead + i for i, n in enumerate(shape) if n != grad.shape[lead + i]] if lead >= 0 else None
+    if stretched is None or any(shape[i - lead] != 1 for i in stretched):
         raise GradientError(f"a backward rule returned a gradient of shape {grad.shape} for an input of "
                             f"shape {shape}; it must have the input's shape or broadcast from it.")
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
-    )
-    summed = grad.sum(axis=axes, keepdims=True)
-    return summed if summed.shape == shape else summed.reshape(shape)
+    if lead == 0:
+        return grad.sum(axis=tuple(stretched), keepdims=True)
+    summed = grad.sum(axis=(*range(lead), *stretched), keepdims=True)
+    return summed.reshape(shape)
 
 
-def topological_order(roots: Iterable[Tensor], all_tensors: bool = False) -> list[Tensor]:
-    """Tensors of the graph behind ``roots``, each after all of its parents.
-
-    Kahn's algorithm, without recursion (a chain of a million ops is fine): count how many ops
-    use each tensor, then release a tensor once all of its users are placed. By default only
-    tensors that need a gradient; ``all_tensors=True`` includes constants (for the pictures).
-    """
-    roots = list(roots)
+def _count_users(roots: list[Tensor], all_tensors: bool) -> dict[int, int]:
+    """How many uses by ops each tensor behind ``roots`` has (keyed by ``id``): Kahn's first half."""
     users = {id(root): 0 for root in roots}
     stack = list(roots)
     while stack:
@@ -312,6 +307,19 @@ def topological_order(roots: Iterable[Tensor], all_tensors: bool = False) -> lis
                     else:
                         users[key] = 1
                         stack.append(parent)
+    return users
+
+
+def topological_order(roots: Iterable[Tensor], all_tensors: bool = False) -> list[Tensor]:
+    """Tensors of the graph behind ``roots``, each after all of its parents.
+
+    Kahn's algorithm, without recursion (a chain of a million ops is fine): count how many ops
+    use each tensor, then release a tensor once all of its users are placed. By default only
+    tensors that need a gradient; ``all_tensors=True`` includes constants (for the pictures).
+    ``propagate`` visits the tensors in exactly the reverse of this order.
+    """
+    roots = list(roots)
+    users = _count_users(roots, all_tensors)
     order = []
     ready = [root for root in roots if users[id(root)] == 0]
     while ready:
@@ -368,14 +376,22 @@ def propagate(
     found: dict[int, Tensor] = {}
     # .grad is written only once the whole pass has succeeded: a backward that raises halfway
     # (an in-place change, an anomaly) leaves every tensor as it was, so a retry counts once.
-    leaf_grads: list[tuple[Tensor, Any]] = []
-    intermediate_grads: list[tuple[Tensor, np.ndarray]] = []
+    # Parallel lists, not a list of pairs: a pair per tensor would feed the cycle collector.
+    leaves: list[Tensor] = []
+    leaf_grads: list[Any] = []
+    intermediates: list[Tensor] = []
+    intermediate_grads: list[np.ndarray] = []
     passed_through: set[int] = set()  # arrays a rule handed on unchanged (add passes g to both sides)
     anomaly = _anomaly_enabled.get()
     token = _grad_enabled.set(create_graph)
     try:
         with np.errstate(all="ignore") if anomaly else contextlib.nullcontext():
-            for tensor in reversed(topological_order(roots)):
+            # Kahn's second half, merged into the chain rule: a tensor is ready once every op
+            # that used it has passed its gradient back (the order of topological_order, reversed).
+            users = _count_users(list(roots), all_tensors=False)
+            ready = [root for root in roots if users[id(root)] == 0]
+            while ready:
+                tensor = ready.pop()
                 g = grads.pop(id(tensor))
                 if plain and type(g) is not np.ndarray:
                     g = np.asarray(g)  # arithmetic on 0-d arrays returns numpy scalars
@@ -386,12 +402,14 @@ def propagate(
                 node = tensor.grad_fn
                 if node is None:
                     if accumulate:
-                        leaf_grads.append((tensor, g))
+                        leaves.append(tensor)
+                        leaf_grads.append(g)
                     continue
                 if accumulate:
                     # Intermediates keep values only (a graph-carrying grad would reference the
                     # tensor itself: σ' uses σ), for inspection.
-                    intermediate_grads.append((tensor, g if plain else g._data))
+                    intermediates.append(tensor)
+                    intermediate_grads.append(g if plain else g._data)
                 if node.stamp != _clock:
                     _check_unmodified(tensor, node)
                 op, parents, params = node.op, node.parents, node.params
@@ -412,13 +430,17 @@ def propagate(
                         parent_grad = unbroadcast(parent_grad, parent._data.shape)
                     elif parent_grad is g:
                         passed_through.add(id(g))
-                    previous = grads.get(id(parent))
-                    grads[id(parent)] = parent_grad if previous is None else previous + parent_grad
+                    key = id(parent)
+                    previous = grads.get(key)
+                    grads[key] = parent_grad if previous is None else previous + parent_grad
+                    users[key] -= 1
+                    if users[key] == 0:
+                        ready.append(parent)
     finally:
         _grad_enabled.reset(token)
-    for tensor, g in intermediate_grads:
+    for tensor, g in zip(intermediates, intermediate_grads, strict=True):
         tensor.grad = g
-    for tensor, g in leaf_grads:
+    for tensor, g in zip(leaves, leaf_grads, strict=True):
         # A leaf keeps its .grad across steps and may be edited (clipped) in place: it gets an
         # array of its own, never one shared with another tensor.
         if plain and (id(g) in passed_through or g.base is not None):

@@ -50,9 +50,9 @@ div = Op("div", "÷", np.divide,
          rules=("÷ b", "⊙ (−a / b²)"))
 
 power = Op("pow", "^", np.power,
-           # b·aᵇ⁻¹, with the exponent taken as 0 where b = 0: the term is 0 there anyway, and
-           # a⁻¹ at a = 0 would make it 0·inf = NaN (in d³/da³ a² = 0, for instance).
-           lambda g, out, a, b: g * b * a ** (b - 1 + (_values(b) == 0)),
+           # b·aᵇ⁻¹, with the exponent taken as 0 where a = b = 0: the term is 0 there, and a⁻¹
+           # would make it 0·inf = NaN (in d³/da³ a² at a = 0, for instance).
+           lambda g, out, a, b: g * b * a ** (b - 1 + ((_values(a) == 0) & (_values(b) == 0))),
            # d(aᵇ)/db = aᵇ · ln a, which tends to 0 as a → 0⁺: ln a is taken as 0 (ln 1) there.
            lambda g, out, a, b: g * out * log(a + (a == 0)),
            rules=("⊙ b·aᵇ⁻¹", "⊙ aᵇ·ln a"))
@@ -65,6 +65,8 @@ neg = Op("neg", "−", np.negative,
 
 
 def _swap_last_axes(t: Any) -> Any:
+    if t.ndim == 2:
+        return t.T  # the course's Wᵀ: numpy's own .T on arrays, the transpose op on Tensors
     axes = list(range(t.ndim))
     axes[-2:] = axes[-1], axes[-2]
     return transpose(t, axes=tuple(axes))
