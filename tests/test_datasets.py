@@ -1,11 +1,15 @@
 """The data sets: the flower as the course defines it, the 2-D sets, the cat loader and its errors."""
 
+import io
+import pickle
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tinygrad_course import InputValueError
+from tinygrad_course import FileAccessError, InputTypeError, InputValueError
+from tinygrad_course._checks import read_npz
 from tinygrad_course.datasets import (
     DataFormatError,
     DataNotFoundError,
@@ -114,7 +118,7 @@ def test_a_small_file_in_the_format_loads(tmp_path):
 
 
 @pytest.mark.parametrize(("overrides", "message"), [
-    ({"test_y": None}, "the arrays test_y are missing"),
+    ({"test_y": None}, "lacks the arrays test_y"),
     ({"train_x": np.zeros((4, 8, 8), np.uint8)}, r"train_x must be RGB images \(m, height, width, 3\)"),
     ({"train_y": np.array([0, 1, 2, 1])}, "train_y must hold one label 0 or 1 per image"),
     ({"classes": np.array([0, 1])}, "classes must be two names"),
@@ -124,10 +128,104 @@ def test_wrong_format_files_are_named(tmp_path, overrides, message):
         load_catvnoncat(write_cats(tmp_path / "cats.npz", **overrides))
 
 
-def test_a_file_that_is_not_an_archive(tmp_path):
-    (tmp_path / "cats.npz").write_bytes(b"\x89HDF\r\n\x1a\n not an npz")
-    with pytest.raises(DataFormatError, match=r"is not a cat / non-cat data file"):
-        load_catvnoncat(tmp_path / "cats.npz")
+EXPECTED = ("expected the cat / non-cat file described in shared/data/README.md (the arrays train_x, "
+            "train_y, test_x, test_y, classes).")
+
+
+def refused(path, *, argument="load_catvnoncat(path)"):
+    """The DataFormatError of loading ``path``, checked to name the argument, the file and the format."""
+    with pytest.raises(DataFormatError) as error:
+        load_catvnoncat(path)
+    message = str(error.value)
+    assert message.startswith(f"{argument}: {str(path)!r} ")
+    assert message.endswith(EXPECTED) and not message.endswith("..")
+    assert "pickle=" not in message and "pickle.load" not in message  # never an invitation to unpickle
+    return message
+
+
+@pytest.mark.parametrize(("contents", "problem"), [
+    (b"\x89HDF\r\n\x1a\n not an npz", "is not a .npz archive (a zip of .npy arrays); "),
+    (b"hello, this is text", "is not a .npz archive (a zip of .npy arrays); "),
+    (b"", "is empty (0 bytes), not a .npz archive (a zip of .npy arrays); "),
+    (pickle.dumps({"train_x": 1}), "is not a .npz archive (a zip of .npy arrays) (it looks like a Python "
+                                   "pickle, which is never loaded: it can run code); "),
+])
+def test_a_file_that_is_not_an_archive_gets_a_plain_message(tmp_path, contents, problem):
+    (tmp_path / "cats.npz").write_bytes(contents)
+    message = refused(tmp_path / "cats.npz")
+    assert f"'{tmp_path / 'cats.npz'}' {problem}" in message
+
+
+def test_object_arrays_are_refused_without_suggesting_unsafe_loading(tmp_path):
     objects = write_cats(tmp_path / "objects.npz", train_x=np.array([{"a": 1}], dtype=object))
-    with pytest.raises(DataFormatError, match="Object arrays cannot be loaded when allow_pickle=False"):
-        load_catvnoncat(objects)
+    message = refused(objects)
+    assert "holds 'train_x' as an array of Python objects (dtype object), which is never loaded" in message
+
+
+def test_single_arrays_foreign_members_and_truncated_files(tmp_path):
+    single = tmp_path / "single.npz"
+    with open(single, "wb") as file:
+        np.save(file, np.ones(3))
+    assert "holds a single .npy array, not a .npz archive" in refused(single)
+    foreign = tmp_path / "foreign.npz"
+    with zipfile.ZipFile(foreign, "w") as archive:
+        archive.writestr("train_x.npy", b"not an array")
+    assert "holds 'train_x.npy', which is not a .npy array" in refused(foreign)
+    good = write_cats(tmp_path / "good.npz").read_bytes()
+    for cut in (0.1, 0.5, 0.9, 0.99):
+        (tmp_path / "cut.npz").write_bytes(good[: int(len(good) * cut)])
+        assert "is truncated or damaged" in refused(tmp_path / "cut.npz")
+
+
+def test_missing_arrays_are_listed_with_what_the_file_has(tmp_path):
+    message = refused(write_cats(tmp_path / "cats.npz", test_y=None, classes=None))
+    assert "lacks the arrays classes, test_y (it has test_x, train_x, train_y); " in message
+
+
+def test_a_bad_file_from_the_environment_variable_names_the_variable(tmp_path, monkeypatch):
+    (tmp_path / "cats.npz").write_bytes(b"junk")
+    monkeypatch.setenv("TINYGRAD_COURSE_DATA", str(tmp_path / "cats.npz"))
+    with pytest.raises(DataFormatError, match=r"^TINYGRAD_COURSE_DATA: '.*cats\.npz' is not a \.npz archive"):
+        load_catvnoncat()
+
+
+# --------------------------------------------------------------------------- the shared .npz reader
+
+
+def test_read_npz_reads_what_numpy_savez_writes(tmp_path):
+    arrays = {"fortran": np.asfortranarray(np.arange(12.0).reshape(3, 4)), "scalar": np.array(3.5),
+              "empty": np.zeros((0, 4)), "text": np.array(["x", "yy"]), "flags": np.array([True, False]),
+              "records": np.zeros(2, dtype=[("x", "f8"), ("y", "i4")]), "complex": np.array([1 + 2j])}
+    for save in (np.savez, np.savez_compressed):
+        save(tmp_path / "a.npz", **arrays)
+        read = read_npz(tmp_path / "a.npz", "test(path)")
+        assert read.keys() == arrays.keys()
+        for name, array in arrays.items():
+            assert read[name].dtype == array.dtype
+            np.testing.assert_array_equal(read[name], array)
+
+
+def test_read_npz_errors_name_the_argument_the_path_and_what_was_expected(tmp_path):
+    with pytest.raises(FileAccessError,
+                       match=r"^save\(path\): '.*absent\.npz': no such file; expected an \.npz"):
+        read_npz(tmp_path / "absent.npz", "save(path)")
+    with pytest.raises(DataNotFoundError, match="no such file; expected a model"):
+        read_npz(tmp_path / "absent.npz", "load(path)", expected="a model", missing=DataNotFoundError)
+    with pytest.raises(FileAccessError, match=r"^load\(path\): '.*' is a folder; expected a file: an \.npz"):
+        read_npz(tmp_path, "load(path)")
+    with pytest.raises(InputTypeError, match=r"load\(path\) must be a file path"):
+        read_npz(3, "load(path)")
+    (tmp_path / "junk.npz").write_bytes(b"junk")
+    with pytest.raises(InputValueError, match=r"^load\(path\): '.*junk\.npz' is not a \.npz archive .*; "
+                                              r"expected a model file\.$"):
+        read_npz(tmp_path / "junk.npz", "load(path)", expected="a model file.")
+
+
+def test_read_npz_checks_a_header_before_allocating_its_array(tmp_path):
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (10**12,)})
+    with zipfile.ZipFile(tmp_path / "huge.npz", "w") as archive:
+        archive.writestr("W.npy", header.getvalue() + bytes(16))
+    with pytest.raises(InputValueError, match=r"'W' claims shape \(1000000000000,\) of float64 "
+                                              r"\(8000000000000 bytes\), but its member holds \d+ bytes"):
+        read_npz(tmp_path / "huge.npz", "load(path)")

@@ -8,7 +8,6 @@ the file is not shipped with this package, see ``load_catvnoncat``).
 from __future__ import annotations
 
 import os
-import zipfile
 from pathlib import Path
 from typing import NamedTuple
 
@@ -129,7 +128,14 @@ class CatVsNonCat(NamedTuple):
     classes: tuple[str, ...]
 
 
-def _cat_file(path: str | os.PathLike[str] | None) -> Path:
+#: What a cat / non-cat file is, for the messages.
+CAT_FORMAT = ("the cat / non-cat file described in shared/data/README.md (the arrays train_x, train_y, "
+              "test_x, test_y, classes)")
+_CAT_ARRAYS = ("train_x", "train_y", "test_x", "test_y", "classes")
+
+
+def _cat_file(path: str | os.PathLike[str] | None, what: str) -> tuple[Path, str]:
+    """The file to read, and how to name where it came from in the messages."""
     how = (f"pass load_catvnoncat(path='/path/to/{CAT_FILE}') (the train command: --data-path FILE), "
            f"or set the environment variable {DATA_ENV}=/path/to/{CAT_FILE}")
     if path is None:
@@ -140,15 +146,15 @@ def _cat_file(path: str | os.PathLike[str] | None) -> Path:
                 "course's train_catvnoncat.h5 and test_catvnoncat.h5 converted to one .npz archive "
                 "with the arrays train_x, train_y, test_x, test_y, classes."
             )
-        path, source = from_env, f"the environment variable {DATA_ENV}"
+        path, source, what = from_env, f"the environment variable {DATA_ENV}", DATA_ENV
     else:
         source = "path"
-    file = _checks.path(path, "load_catvnoncat(path)")
+    file = _checks.path(path, what)
     if file.is_dir():
         file = file / CAT_FILE
     if not file.is_file():
         raise DataNotFoundError(f"no cat / non-cat data at {str(file)!r} (from {source}); {how}.")
-    return file
+    return file, what
 
 
 def load_catvnoncat(path: str | os.PathLike[str] | None = None) -> CatVsNonCat:
@@ -157,36 +163,31 @@ def load_catvnoncat(path: str | os.PathLike[str] | None = None) -> CatVsNonCat:
     Either may name the file or the folder holding ``catvnoncat.npz``. Applies the course's
     preprocessing: ``X = images.reshape(m, -1).T / 255``, ``Y = labels.reshape(1, -1)``.
     """
-    file = _cat_file(path)
-    try:
-        # Our own file handle: closed even when np.load fails half-way (no ResourceWarning).
-        with open(file, "rb") as handle:
-            archive = np.load(handle, allow_pickle=False)
-            if not hasattr(archive, "files"):
-                raise ValueError("it holds a single array, not an .npz archive")
-            missing = {"train_x", "train_y", "test_x", "test_y", "classes"} - set(archive.files)
-            if missing:
-                raise ValueError(f"the arrays {', '.join(sorted(missing))} are missing (it has "
-                                 f"{', '.join(archive.files) or 'none'})")
-            arrays = {name: archive[name] for name in ("train_x", "train_y", "test_x", "test_y", "classes")}
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
-        raise DataFormatError(
-            f"{str(file)!r} is not a cat / non-cat data file (an .npz archive with train_x, train_y, "
-            f"test_x, test_y, classes): {error}."
-        ) from None
+    return _load_catvnoncat(path, "load_catvnoncat(path)")
+
+
+def _load_catvnoncat(path: str | os.PathLike[str] | None, what: str) -> CatVsNonCat:
+    """``load_catvnoncat``, naming the argument as ``what`` (the command line says ``--data-path``)."""
+    file, what = _cat_file(path, what)
+    arrays = _checks.read_npz(file, what, expected=CAT_FORMAT, missing=DataNotFoundError,
+                              malformed=DataFormatError)
+    missing = set(_CAT_ARRAYS) - set(arrays)
+    if missing:
+        raise DataFormatError(f"{what}: {str(file)!r} lacks the arrays {', '.join(sorted(missing))} (it has "
+                              f"{', '.join(sorted(arrays)) or 'none'}); expected {CAT_FORMAT}.")
     classes = arrays["classes"]
     if classes.dtype.kind != "U" or classes.shape != (2,):
-        raise DataFormatError(f"{str(file)!r}: classes must be two names such as ['non-cat', 'cat'], "
+        raise DataFormatError(f"{what}: {str(file)!r}: classes must be two names such as ['non-cat', 'cat'], "
                               f"got {classes.dtype} of shape {classes.shape}.")
     split = {}
     for part in ("train", "test"):
         images, labels = arrays[f"{part}_x"], arrays[f"{part}_y"]
         if images.ndim != 4 or images.shape[3] != 3 or images.dtype != np.uint8:
-            raise DataFormatError(f"{str(file)!r}: {part}_x must be RGB images (m, height, width, 3) of "
-                                  f"uint8, got {images.dtype} of shape {images.shape}.")
+            raise DataFormatError(f"{what}: {str(file)!r}: {part}_x must be RGB images (m, height, width, 3) "
+                                  f"of uint8, got {images.dtype} of shape {images.shape}.")
         if (labels.shape != (images.shape[0],) or labels.dtype.kind not in "biuf"
                 or not np.isin(labels, (0, 1)).all()):
-            raise DataFormatError(f"{str(file)!r}: {part}_y must hold one label 0 or 1 per image "
+            raise DataFormatError(f"{what}: {str(file)!r}: {part}_y must hold one label 0 or 1 per image "
                                   f"({images.shape[0]}), got {labels.dtype} of shape {labels.shape}.")
         # The pixel count spelled out: reshape(0, -1) of an empty set cannot infer it.
         pixels = int(np.prod(images.shape[1:]))
