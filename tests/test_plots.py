@@ -5,6 +5,7 @@ import builtins
 import numpy as np
 import pytest
 
+from tinygrad_course import FileAccessError, InputTypeError, InputValueError
 from tinygrad_course.datasets import planar_flower
 from tinygrad_course.nn import MLP, LogisticRegression
 from tinygrad_course.train import History, fit
@@ -70,3 +71,45 @@ def test_missing_matplotlib_gives_the_install_command(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", without_matplotlib)
     with pytest.raises(plots.MissingDependencyError, match=r'pip install "tinygrad_course\[plot\]"'):
         plots.plot_costs(History(iterations=[0], costs=[1.0]))
+
+
+def test_decision_boundaries_have_a_legend_of_the_two_classes(tmp_path):
+    X, Y = planar_flower(m=40)
+    model = LogisticRegression(2)
+    figure = plots.plot_decision_boundaries([("a", model), ("b", model)], X, Y)
+    legends = [[t.get_text() for t in ax.get_legend().get_texts()] for ax in figure.axes]
+    assert legends == [["y = 0", "y = 1"]] * 2
+    named = plots.plot_decision_boundary(model, X, Y, classes=("red", "blue"))
+    assert [t.get_text() for t in named.axes[0].get_legend().get_texts()] == ["red", "blue"]
+    with pytest.raises(InputValueError, match=r"plot_decision_boundaries\(classes=\.\.\.\): expected the "
+                                              r"names of class 0 and class 1, such as \('non-cat', 'cat'\), "
+                                              r"got \['only one'\]"):
+        plots.plot_decision_boundary(model, X, Y, classes=["only one"])
+
+
+def test_a_long_title_is_wrapped_inside_the_figure():
+    X, Y = planar_flower(m=40)
+    long = "moons: MLP(layer_dims=[2, 8, 1], hidden_activation='relu', init='small', seed=1), 10000 steps"
+    for figure in (plots.plot_decision_boundary(LogisticRegression(2), X, Y, title=long),
+                   plots.plot_costs(History(iterations=[0, 1], costs=[0.7, 0.6]), title=long)):
+        ax = figure.axes[0]
+        assert " ".join(ax.get_title().split()) == long and "\n" in ax.get_title()
+        box = ax.title.get_window_extent(figure.canvas.get_renderer())
+        assert box.x0 >= 0 and box.x1 <= figure.bbox.width and box.y1 <= figure.bbox.height
+
+
+def test_a_path_that_cannot_be_written_is_refused_before_drawing(tmp_path, monkeypatch):
+    blocker = tmp_path / "afile"
+    blocker.write_text("mine")
+    monkeypatch.setattr(plots, "_figure", lambda **kwargs: pytest.fail("drew before checking the path"))
+    history = History(iterations=[0], costs=[1.0])
+    with pytest.raises(FileAccessError) as error:
+        plots.plot_costs(history, tmp_path)
+    assert str(error.value) == (f"plot_costs(path): {str(tmp_path)!r} is a folder; expected a file name for "
+                                "the PNG, such as plot.png.")
+    with pytest.raises(FileAccessError, match=r"^plot_decision_boundaries\(path\): cannot create "
+                                              r"'.*afile/b\.png', because '.*afile' is a file, not a folder"):
+        plots.plot_decision_boundary(LogisticRegression(2), *planar_flower(m=4), blocker / "b.png")
+    with pytest.raises(InputTypeError, match=r"plot_misclassified\(path\) must be a file path"):
+        plots.plot_misclassified(LogisticRegression(12), np.zeros((12, 1)), np.zeros((1, 1)), ("a", "b"), 5)
+    assert sorted(tmp_path.iterdir()) == [blocker] and blocker.read_text() == "mine"
