@@ -1,5 +1,7 @@
 """The command line's demo and train subcommands, run in-process on built-in data."""
 
+import builtins
+import os
 from pathlib import Path
 
 import numpy as np
@@ -87,3 +89,180 @@ def test_saved_model_does_not_load_into_another_architecture(tmp_path, capsys):
         MLP([2, 5, 1]).load(path)
     with np.load(path, allow_pickle=False) as archive:
         assert archive["W1"].shape == (4, 2)
+
+
+# --------------------------------------------------------------------------- output paths, checked first
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """Any call of fit() fails the test: a path error must come before the first step."""
+    import tinygrad_course.__main__ as cli
+
+    def fit(*args, **kwargs):
+        pytest.fail("training started before the output paths were checked")
+
+    monkeypatch.setattr(cli, "fit", fit)
+
+
+def one_error_line(capsys):
+    captured = capsys.readouterr()
+    assert captured.out == ""                                  # no lesson, no training, nothing printed
+    lines = captured.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), captured.err
+    return lines[0]
+
+
+def test_demo_refuses_a_file_where_its_folder_should_be_before_any_training(tmp_path, capsys, no_training):
+    blocker = tmp_path / "afile"
+    blocker.write_text("mine")
+    assert main(["demo", "--out", str(blocker)]) == 2
+    assert one_error_line(capsys) == (f"error: --out: {str(blocker)!r} is a file, not a folder; expected a "
+                                      "folder for the demo's pictures (created if missing).")
+    assert blocker.read_text() == "mine" and sorted(tmp_path.iterdir()) == [blocker]
+    assert main(["demo", "--out", str(blocker / "sub")]) == 2
+    assert one_error_line(capsys) == (f"error: --out: cannot create {str(blocker / 'sub')!r}, because "
+                                      f"{str(blocker)!r} is a file, not a folder; expected a folder for the "
+                                      "demo's pictures (created if missing).")
+
+
+def test_graph_refuses_a_file_as_its_folder(tmp_path, capsys):
+    blocker = tmp_path / "afile"
+    blocker.write_text("mine")
+    assert main(["graph", "--out", str(blocker)]) == 2
+    assert one_error_line(capsys) == (f"error: --out: {str(blocker)!r} is a file, not a folder; expected a "
+                                      "folder for the graphs (created if missing).")
+    assert sorted(tmp_path.iterdir()) == [blocker]
+
+
+@pytest.mark.parametrize(("option", "target", "expected"), [
+    ("--save", "{blocker}/model.npz", "error: --save: cannot create '{blocker}/model.npz', because "
+                                      "'{blocker}' is a file, not a folder; expected a file name for the "
+                                      "trained parameters, such as model.npz."),
+    ("--save", "{folder}", "error: --save: '{folder}' is a folder; expected a file name for the trained "
+                           "parameters, such as model.npz."),
+    ("--plot", "{folder}", "error: --plot: '{folder}' is a folder; expected a file name for the PNG picture, "
+                           "such as plot.png."),
+    ("--plot", "{blocker}/sub/plot.png", "error: --plot: cannot create '{blocker}/sub/plot.png', because "
+                                         "'{blocker}' is a file, not a folder; expected a file name for the "
+                                         "PNG picture, such as plot.png."),
+])
+def test_train_checks_save_and_plot_before_training(option, target, expected, tmp_path, capsys, no_training):
+    pytest.importorskip("matplotlib", reason="--plot needs the optional extra 'plot'")
+    blocker, folder = tmp_path / "afile", tmp_path / "folder"
+    blocker.write_text("mine")
+    folder.mkdir()
+    names = {"blocker": blocker, "folder": folder}
+    assert main(["train", "--data", "planar", option, target.format(**names)]) == 2
+    assert one_error_line(capsys) == expected.format(**names)
+    assert sorted(tmp_path.iterdir()) == [blocker, folder] and not any(folder.iterdir())
+
+
+def test_train_refuses_the_same_file_for_the_model_and_the_picture(tmp_path, capsys, no_training):
+    pytest.importorskip("matplotlib", reason="--plot needs the optional extra 'plot'")
+    path = tmp_path / "out.png"
+    assert main(["train", "--data", "planar", "--save", str(path), "--plot", str(path)]) == 2
+    assert one_error_line(capsys) == (f"error: --save and --plot both name {str(path)!r}; expected two "
+                                      "different files (the picture would overwrite the model).")
+    assert not path.exists()
+
+
+def test_train_says_matplotlib_is_missing_before_training(tmp_path, capsys, no_training, monkeypatch):
+    real_import = builtins.__import__
+
+    def without_matplotlib(name, *args, **kwargs):
+        if name.startswith("matplotlib"):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", without_matplotlib)
+    assert main(["train", "--data", "planar", "--plot", str(tmp_path / "p.png")]) == 2
+    assert 'the plots need matplotlib, which is not installed: pip install "tinygrad_course[plot]"' in \
+        one_error_line(capsys)
+    assert not any(tmp_path.iterdir())
+
+
+def test_bench_checks_its_json_path_before_measuring(tmp_path, capsys, monkeypatch):
+    import tinygrad_course.bench as bench
+
+    monkeypatch.setattr(bench, "run", lambda **kwargs: pytest.fail("measured before checking --json"))
+    assert main(["bench", "--quick", "--json", str(tmp_path)]) == 2
+    assert one_error_line(capsys) == (f"error: --json: {str(tmp_path)!r} is a folder; expected a file name "
+                                      "for the measurements, such as bench.json.")
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="needs a user that permissions apply to")
+def test_a_folder_without_write_permission_is_refused_up_front(tmp_path, capsys, no_training):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        assert main(["train", "--data", "planar", "--save", str(locked / "m.npz")]) == 2
+        assert f"no permission to write in the folder {str(locked)!r}" in one_error_line(capsys)
+    finally:
+        locked.chmod(0o700)
+
+
+def test_a_junk_cat_file_is_named_by_the_option_that_gave_it(tmp_path, capsys, no_training):
+    junk = tmp_path / "cats.npz"
+    junk.write_bytes(b"this is not an archive")
+    assert main(["train", "--data", "cats", "--data-path", str(junk)]) == 2
+    line = one_error_line(capsys)
+    assert line == (f"error: --data-path: {str(junk)!r} is not a .npz archive (a zip of .npy arrays); "
+                    "expected the cat / non-cat file described in shared/data/README.md (the arrays "
+                    "train_x, train_y, test_x, test_y, classes).")
+
+
+# --------------------------------------------------------------------------- help, dot, the plot's title
+
+
+def test_train_help_describes_every_option_and_shows_the_defaults(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["train", "--help"])
+    assert done.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())   # argparse wraps the lines
+    assert "--data {planar,moons,circles,cats} the training set: the course's planar flower" in text
+    assert "--optimizer {adam,momentum,sgd} the update rule: sgd is the course's gradient descent" in text
+    for default in ("(default: sgd)", "(default: small)", "(default: 1)"):
+        assert default in text
+    assert "default: 2,4,1 on 2-D data, 12288,7,1 on cats" in text
+    assert "(default: None)" not in text
+
+
+def test_graph_writes_dot_text_without_any_renderer(tmp_path, capsys, monkeypatch):
+    from tinygrad_course import viz
+
+    def no_renderer(format="svg"):
+        raise viz.RendererNotFoundError("no graph renderer found (test)")
+
+    monkeypatch.setattr(viz, "find_renderer", no_renderer)
+    assert main(["graph", "--out", str(tmp_path / "g"), "--format", "dot"]) == 0
+    captured = capsys.readouterr()
+    names = [Path(p).name for p in captured.out.split()]
+    assert names == ["lesson_forward.dot", "lesson_backward.dot", "logistic_regression_forward.dot",
+                     "logistic_regression_backward.dot"]
+    assert sorted(p.name for p in (tmp_path / "g").iterdir()) == sorted(names)
+    for name in names:
+        assert (tmp_path / "g" / name).read_text(encoding="utf-8").startswith("digraph")
+    assert "backprop_steps.html not written" in captured.err
+
+
+def test_a_two_dimensional_plot_has_a_short_title_that_fits_and_a_class_legend(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("matplotlib", reason="--plot needs the optional extra 'plot'")
+    from tinygrad_course import plots
+
+    drawn = []
+    real = plots.plot_decision_boundary
+    monkeypatch.setattr(plots, "plot_decision_boundary", lambda *a, **k: drawn.append(real(*a, **k)))
+    assert main(["train", "--data", "moons", "--layers", "2,8,1", "--activation", "relu", "--iterations", "5",
+                 "--plot", str(tmp_path / "moons.png")]) == 0
+    (figure,) = drawn
+    (ax,) = figure.axes
+    network, training, result = ax.get_title().splitlines()
+    assert (network, training) == ("moons: layers 2,8,1, relu, init small", "sgd, lr 1.2, 5 iterations")
+    assert result.startswith("train accuracy ") and result.endswith(" %")
+    renderer = figure.canvas.get_renderer()
+    box = ax.title.get_window_extent(renderer)
+    assert box.x0 >= 0 and box.x1 <= figure.bbox.width and box.y1 <= figure.bbox.height
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["y = 0", "y = 1"]
+    assert (tmp_path / "moons.png").read_bytes()[:4] == b"\x89PNG"

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
+from . import _checks
 from .autograd import grad
-from .datasets import DATA_ENV, circles, load_catvnoncat, moons, planar_flower
-from .errors import InputValueError, TinygradCourseError
+from .datasets import DATA_ENV, _load_catvnoncat, circles, moons, planar_flower
+from .errors import FileAccessError, InputValueError, TinygradCourseError
 from .nn import MLP, BinaryClassifier, LogisticRegression
 from .optim import SGD, Adam, Momentum
 from .plots import MissingDependencyError
@@ -112,12 +113,13 @@ def write_demo_outputs(out: Path, X: np.ndarray, Y: np.ndarray,
 
 
 def demo(args: argparse.Namespace) -> int:
+    # Checked before any work: a file in the way is said at once, not after a minute of training.
+    out = _checks.output_folder(args.out, "--out", "a folder for the demo's pictures (created if missing)")
     _lesson_computation_graph()
     print()
     _lesson_more_derivatives()
     print()
     X, Y, trained = _demo_flower()
-    out = Path(args.out)
     written = write_demo_outputs(out, X, Y, trained)
     print(f"\nWrote {len(written)} files into {out.resolve()}:")
     for path in written:
@@ -141,9 +143,35 @@ def _layers(text: str) -> list[int]:
     return dims
 
 
+def _train_outputs(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
+    """``--save`` and ``--plot``, checked before the data is loaded or a step is taken."""
+    save = plot = None
+    if args.save is not None:
+        save = _checks.output_file(args.save, "--save", "a file name for the trained parameters, such as "
+                                                       "model.npz")
+    if args.plot is not None:
+        plot = _checks.output_file(args.plot, "--plot", "a file name for the PNG picture, such as plot.png")
+        from .plots import require_matplotlib
+
+        require_matplotlib()
+    if save is not None and plot is not None and save.resolve() == plot.resolve():
+        raise FileAccessError(f"--save and --plot both name {str(save)!r}; expected two different files "
+                              "(the picture would overwrite the model).")
+    return save, plot
+
+
+def _plot_title(args: argparse.Namespace, layers: list[int], activation: str, lr: float, iterations: int,
+                train_accuracy: float) -> str:
+    """Short lines, not the model's whole repr: the data and network, the training, the result."""
+    return (f"{args.data}: layers {','.join(map(str, layers))}, {activation}, init {args.init}\n"
+            f"{args.optimizer}, lr {lr:g}, {iterations} iterations\n"
+            f"train accuracy {100 * train_accuracy:.2f} %")
+
+
 def train(args: argparse.Namespace) -> int:
+    save, plot = _train_outputs(args)
     if args.data == "cats":
-        cats = load_catvnoncat(args.data_path)
+        cats = _load_catvnoncat(args.data_path, "--data-path")
         X, Y, tests = cats.X_train, cats.Y_train, [("test", cats.X_test, cats.Y_test)]
         defaults = {"layers": [X.shape[0], 7, 1], "activation": "relu", "lr": 0.0075, "iterations": 2500}
     else:
@@ -168,19 +196,21 @@ def train(args: argparse.Namespace) -> int:
     history = fit(model, X, Y, optimizer=optimizer, iterations=iterations,
                   record_every=max(1, iterations // 10), print_cost=True)
     print(f"Cost after training: {history.final_cost:f}  ({history.seconds:.1f} s)")
-    print(f"train accuracy: {100 * accuracy(model, X, Y):.2f} %")
+    train_accuracy = accuracy(model, X, Y)
+    print(f"train accuracy: {100 * train_accuracy:.2f} %")
     for name, X_other, Y_other in tests:
         print(f"{name} accuracy: {100 * accuracy(model, X_other, Y_other):.2f} %")
-    if args.save:
-        print(f"Saved the parameters to {model.save(args.save)}")
-    if args.plot:
+    if save is not None:
+        print(f"Saved the parameters to {model.save(save)}")
+    if plot is not None:
         from .plots import plot_costs, plot_decision_boundary
 
+        title = _plot_title(args, layers, activation, lr, iterations, train_accuracy)
         if X.shape[0] == 2:
-            plot_decision_boundary(model, X, Y, args.plot, title=f"{args.data}: {model.describe()}")
+            plot_decision_boundary(model, X, Y, plot, title=title)
         else:
-            plot_costs(history, args.plot, title=f"{args.data}: cost during training")
-        print(f"Wrote {args.plot}")
+            plot_costs(history, plot, title=title)
+        print(f"Wrote {plot}")
     return 0
 
 
@@ -188,16 +218,22 @@ def bench(args: argparse.Namespace) -> int:
     """Each workload through the engine and through hand-written numpy; prints the ratios."""
     from .bench import run
 
+    if args.json is not None:
+        _checks.output_file(args.json, "--json", "a file name for the measurements, such as bench.json")
     rows = run(quick=args.quick, json_path=args.json)
     return 0 if all(row.same_result for row in rows) else 1
 
 
 def graph(args: argparse.Namespace) -> int:
-    """Write the lesson's graphs of J = 3(a + bc), one logistic-regression example, and the stepper."""
+    """Write the lesson's graphs of J = 3(a + bc), one logistic-regression example, and the stepper.
+
+    ``--format dot`` writes the DOT text of the graphs, which needs no renderer; the stepper is
+    then left out (its frames are rendered SVG).
+    """
     from . import viz
 
-    out, fmt = Path(args.out), args.format
-    out.mkdir(parents=True, exist_ok=True)
+    fmt = args.format
+    out = _checks.output_folder(args.out, "--out", "a folder for the graphs (created if missing)")
     a, b, c = (Tensor(x, requires_grad=True, name=n) for x, n in ((5.0, "a"), (3.0, "b"), (2.0, "c")))
     u = (b * c).named("u")
     v = (a + u).named("v")
@@ -220,50 +256,81 @@ def graph(args: argparse.Namespace) -> int:
     title = (f"Logistic regression, one example: a = σ(z) = {p.item():.4g}, y = {y.item():g}; "
              f"backprop gives dz = a − y = {z.grad:.4g}".replace("-", "−"))
     written += viz.save_graphs(loss, out, "logistic_regression", fmt, title=title, max_nodes=None)
-    written.append(viz.save_steps(lesson, out / "backprop_steps.html"))
+    if fmt == "dot":
+        print("backprop_steps.html not written: the stepper's frames are rendered pictures; "
+              "use --format svg or png for it.", file=sys.stderr)
+    else:
+        written.append(viz.save_steps(lesson, out / "backprop_steps.html"))
     for path in written:
         print(path)
     return 0
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows "(default: ...)" after each option's help, except where there is none to show.
+
+    Options whose default depends on the data (``--layers``, ``--lr``, ...) say so in their help.
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tinygrad_course",
+    parser = argparse.ArgumentParser(prog="python -m tinygrad_course", formatter_class=_HelpFormatter,
                                      description="tinygrad_course: autograd for the deep-learning course.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    demo_parser = commands.add_parser("demo", help="run the course's lessons on built-in data")
-    demo_parser.add_argument("--out", default="tinygrad_course_output",
-                             help="folder for the pictures (default: ./tinygrad_course_output)")
+    demo_parser = commands.add_parser("demo", help="run the course's lessons on built-in data",
+                                      formatter_class=_HelpFormatter)
+    demo_parser.add_argument("--out", default="tinygrad_course_output", metavar="DIR",
+                             help="folder for the pictures, created if missing")
     demo_parser.set_defaults(run=demo)
-    graph_parser = commands.add_parser("graph", help="draw the lesson's graphs and the backprop stepper")
+    graph_parser = commands.add_parser("graph", help="draw the lesson's graphs and the backprop stepper",
+                                       formatter_class=_HelpFormatter)
     graph_parser.add_argument("--out", default="graphs", metavar="DIR",
-                              help="directory for the files (default: graphs)")
-    graph_parser.add_argument("--format", choices=("svg", "png"), default="svg",
-                              help="picture format (default: svg)")
+                              help="folder for the files, created if missing")
+    graph_parser.add_argument("--format", choices=("svg", "png", "dot"), default="svg",
+                              help="picture format; dot writes the DOT text of the four graphs, which "
+                                   "needs no renderer, and no stepper page")
     graph_parser.set_defaults(run=graph)
-    bench_parser = commands.add_parser("bench", help="time the engine against hand-written numpy")
+    bench_parser = commands.add_parser("bench", help="time the engine against hand-written numpy",
+                                       formatter_class=_HelpFormatter)
     bench_parser.add_argument("--quick", action="store_true", help="small sizes, a few seconds")
     bench_parser.add_argument("--json", metavar="FILE", help="also write the measurements as JSON")
     bench_parser.set_defaults(run=bench)
     train_parser = commands.add_parser(
-        "train", help="train an MLP on a built-in 2-D set or the cat images",
+        "train", help="train an MLP on a built-in 2-D set or the cat images", formatter_class=_HelpFormatter,
         description="Train the course's network [LINEAR → activation] × (L−1) → LINEAR → σ by gradient "
                     "descent. Defaults: 2,4,1 tanh, lr 1.2, 10000 iterations on 2-D data; "
                     "12288,7,1 relu, lr 0.0075, 2500 iterations on cats.")
-    train_parser.add_argument("--data", required=True, choices=["planar", "moons", "circles", "cats"])
+    train_parser.add_argument("--data", required=True, choices=["planar", "moons", "circles", "cats"],
+                              help="the training set: the course's planar flower, two moons, two "
+                                   "circles (all built in, 2-D), or the cat / non-cat images (needs "
+                                   "--data-path or " + DATA_ENV + ")")
     train_parser.add_argument("--data-path", metavar="FILE",
-                              help=f"catvnoncat.npz for --data cats (or set {DATA_ENV})")
-    train_parser.add_argument("--layers", type=_layers, metavar="N,N,...", help="layer sizes, e.g. 2,4,1")
-    train_parser.add_argument("--activation", choices=["tanh", "relu"], help="hidden-layer activation")
+                              help=f"catvnoncat.npz (or its folder) for --data cats; default: ${DATA_ENV}")
+    train_parser.add_argument("--layers", type=_layers, metavar="N,N,...",
+                              help="layer sizes from n_x to 1 output unit; default: 2,4,1 on 2-D data, "
+                                   "12288,7,1 on cats")
+    train_parser.add_argument("--activation", choices=["tanh", "relu"],
+                              help="hidden-layer activation; default: tanh on 2-D data, relu on cats")
     train_parser.add_argument("--init", choices=["small", "scaled", "he", "xavier"], default="small",
-                              help="weight initialisation (default: small, randn·0.01)")
-    train_parser.add_argument("--seed", type=int, default=1,
-                              help="numpy seed of the initialisation (default 1)")
-    train_parser.add_argument("--lr", type=float, help="learning rate α")
-    train_parser.add_argument("--iterations", type=int, help="gradient steps")
-    train_parser.add_argument("--optimizer", choices=sorted(_OPTIMIZERS), default="sgd")
-    train_parser.add_argument("--save", metavar="MODEL.npz", help="write the trained parameters here")
+                              help="weight initialisation: small is randn·0.01, scaled randn/√n_prev")
+    train_parser.add_argument("--seed", type=int, default=1, help="numpy seed of the initialisation")
+    train_parser.add_argument("--lr", type=float,
+                              help="learning rate α; default: 1.2 on 2-D data, 0.0075 on cats")
+    train_parser.add_argument("--iterations", type=int,
+                              help="gradient steps; default: 10000 on 2-D data, 2500 on cats")
+    train_parser.add_argument("--optimizer", choices=sorted(_OPTIMIZERS), default="sgd",
+                              help="the update rule: sgd is the course's gradient descent w := w − α·dw; "
+                                   "momentum and adam are its later refinements")
+    train_parser.add_argument("--save", metavar="MODEL.npz",
+                              help="write the trained parameters here (checked before training)")
     train_parser.add_argument("--plot", metavar="OUT.png",
-                              help="write the decision boundary (2-D data) or the cost curve (cats)")
+                              help="write the decision boundary (2-D data) or the cost curve (cats) "
+                                   "(checked before training)")
     train_parser.set_defaults(run=train)
     args = parser.parse_args(argv)
     try:
