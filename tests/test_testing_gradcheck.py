@@ -44,6 +44,7 @@ def test_a_detached_factor_is_reported_with_index_values_errors_and_tolerances()
     assert re.fullmatch(r"\s+index \(2,\): analytic 3, numeric 6, absolute error 3, relative error 0\.5",
                         first_row), first_row
     assert "eps=1e-06, atol=1e-05, rtol=0.001" in message
+    assert "cotangent" not in message  # a scalar output: the values are the gradient itself
     assert isinstance(caught.value, AssertionError)  # a plain `assert` failure to pytest
 
 
@@ -56,8 +57,21 @@ def test_only_the_wrong_input_is_reported() -> None:
 
 def test_non_scalar_outputs_are_checked_through_a_random_cotangent() -> None:
     assert gradcheck(lambda w, a: (w @ a).tanh(), np.ones((2, 3)) * 0.3, np.arange(12.0).reshape(3, 4) / 10)
-    with pytest.raises(GradcheckError):
+    with pytest.raises(GradcheckError) as caught:
         gradcheck(lambda w: w * w.detach(), np.arange(6.0).reshape(2, 3))
+    lines = str(caught.value).splitlines()
+    # The line that says what the "analytic" and "numeric" values are, just above the tolerances.
+    assert lines[-2] == ("  fn's output has shape (2, 3), not a scalar: the values checked are "
+                         "vector-Jacobian products vᵀJ with a fixed random cotangent v of that shape"), lines
+    assert lines[-1].startswith("  tolerances:")
+
+
+def test_a_non_scalar_output_failing_at_second_order_says_what_was_differentiated() -> None:
+    numpy_vjp = Op("numpy_vjp_square", "²", np.square, lambda g, out, a: g * 2 * np.asarray(a))
+    with pytest.raises(GradcheckError, match="the second derivative computed by backward") as caught:
+        gradgradcheck(numpy_vjp, [1.0, 2.0, -0.5])   # no reduction: the output has shape (3,)
+    assert ("  fn's output has shape (3,), not a scalar: the values checked are derivatives of vᵀf "
+            "with a fixed random cotangent v of that shape") in str(caught.value).splitlines()
 
 
 def test_tolerances_decide() -> None:
@@ -126,8 +140,48 @@ def test_nan_gradients_fail() -> None:
         (lambda: gradgradcheck(lambda x: x, [1.0], order=0), InputValueError,
          "order must be a whole number ≥ 1"),
         (lambda: gradcheck(lambda x: x, "abc"), InputTypeError, "expected a number"),
+        (lambda: gradcheck(3, [1.0]), InputTypeError,
+         "gradcheck: fn must be a function returning a Tensor, got int 3; the inputs come after it"),
+        (lambda: gradgradcheck(Tensor([1.0]), lambda x: x), InputTypeError,
+         "gradgradcheck: fn must be a function returning a Tensor, got Tensor"),
+        (lambda: gradcheck(lambda x: x, [1.0], eps="a"), InputTypeError,
+         "gradcheck: eps must be a real number, got 'a'."),
+        (lambda: gradcheck(lambda x: x, [1.0], eps=float("nan")), InputValueError,
+         "gradcheck: eps must be a finite number, got nan."),
+        (lambda: gradgradcheck(lambda x: x, [1.0], eps=None), InputTypeError,
+         "gradgradcheck: eps must be a real number, got None."),
+        (lambda: gradcheck(lambda x: x, [1.0], atol="1e-5"), InputTypeError,
+         "gradcheck: atol must be a real number, got '1e-5'."),
+        (lambda: gradcheck(lambda x: x, [1.0], rtol=-0.5), InputValueError,
+         "gradcheck: atol and rtol must be ≥ 0, got rtol=-0.5."),
+        (lambda: gradcheck(lambda x: x, [1.0], rtol=float("inf")), InputValueError,
+         "gradcheck: rtol must be a finite number, got inf."),
+        (lambda: gradcheck(lambda x: x, [1.0], mode=3), InputTypeError,
+         "gradcheck: mode must be 'full' or 'random', got int 3."),
+        (lambda: gradcheck(lambda x: x, [1.0], mode="random", directions=2.0), InputTypeError,
+         "gradcheck: directions must be a whole number ≥ 1, got float 2.0."),
+        (lambda: gradcheck(lambda x: x, [1.0], seed="x"), InputTypeError,
+         "gradcheck: seed must be a whole number ≥ 0, got str 'x'."),
+        (lambda: gradcheck(lambda x: x, [1.0], seed=-1), InputValueError,
+         "gradcheck: seed must be a whole number ≥ 0, got -1."),
+        (lambda: gradgradcheck(lambda x: x, [1.0], order="2"), InputTypeError,
+         "gradgradcheck: order must be a whole number ≥ 1, got str '2'."),
+        (lambda: gradgradcheck(lambda x: x, [1.0], order=True), InputTypeError,
+         "gradgradcheck: order must be a whole number ≥ 1, got bool True."),
     ],
 )
 def test_bad_arguments_are_named(call: object, error: type, words: str) -> None:
     with pytest.raises(error, match=re.escape(words)):
         call()  # type: ignore[operator]
+
+
+def test_settings_are_checked_before_fn_runs() -> None:
+    calls = []
+
+    def fn(x: Tensor) -> Tensor:
+        calls.append(x)
+        return x
+
+    with pytest.raises(InputTypeError, match=re.escape("gradgradcheck: seed must be a whole number ≥ 0")):
+        gradgradcheck(fn, [1.0], seed=0.5)
+    assert calls == []

@@ -13,6 +13,7 @@ from typing import Literal
 
 import numpy as np
 
+from .._checks import real
 from ..autograd import enable_grad, grad
 from ..errors import InputTypeError, InputValueError, TinygradCourseError
 from ..tensor import ArrayLike, Tensor
@@ -45,10 +46,11 @@ def gradcheck(fn: Callable[..., Tensor], *inputs: ArrayLike, eps: float = 1e-6, 
     raises ``GradcheckError`` naming each failing input and its worst elements (index, analytic,
     numeric, absolute and relative error) with the tolerances used.
     """
-    _check_settings(eps, atol, rtol, mode, directions)
+    _check_settings("gradcheck", fn, eps, atol, rtol, mode, directions, seed)
     xs = _float64_leaves(inputs, "gradcheck")
     rng = np.random.default_rng(seed)
-    _compare(_contracted(fn, xs, rng), xs, 1, eps, atol, rtol, mode, directions, rng)
+    objective, cotangent = _contracted(fn, xs, rng)
+    _compare(objective, xs, 1, eps, atol, rtol, mode, directions, rng, cotangent)
     return True
 
 
@@ -64,31 +66,47 @@ def gradgradcheck(fn: Callable[..., Tensor], *inputs: ArrayLike, eps: float = 1e
     exactly as ``gradcheck`` does (same arguments). Lower orders are checked first, because a
     wrong first derivative differentiates consistently and only the first-order check sees it.
     """
-    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
-        raise InputValueError(f"gradgradcheck: order must be a whole number ≥ 1, got {order!r}.")
-    _check_settings(eps, atol, rtol, mode, directions)
+    _check_settings("gradgradcheck", fn, eps, atol, rtol, mode, directions, seed)
+    _whole(order, "gradgradcheck: order", 1)
     xs = _float64_leaves(inputs, "gradgradcheck")
     rng = np.random.default_rng(seed)
-    objective = _contracted(fn, xs, rng)
+    objective, cotangent = _contracted(fn, xs, rng)
     for k in range(1, int(order) + 1):
         if k > 1:
             objective = _differentiated(objective, [rng.standard_normal(x.shape) for x in xs])
-        _compare(objective, xs, k, eps, atol, rtol, mode, directions, rng)
+        _compare(objective, xs, k, eps, atol, rtol, mode, directions, rng, cotangent)
     return True
 
 
 # --------------------------------------------------------------------------- building the objectives
 
 
-def _check_settings(eps: float, atol: float, rtol: float, mode: str, directions: int) -> None:
+def _check_settings(who: str, fn: object, eps: object, atol: object, rtol: object, mode: object,
+                    directions: object, seed: object) -> None:
+    """Refuse bad arguments before ``fn`` runs, naming the argument, the value and what it must be."""
+    if not callable(fn):
+        raise InputTypeError(f"{who}: fn must be a function returning a Tensor, got {type(fn).__name__} "
+                             f"{fn!r:.60}; the inputs come after it: {who}(fn, *inputs).")
+    if not isinstance(mode, str):
+        raise InputTypeError(f"{who}: mode must be 'full' or 'random', got {type(mode).__name__} "
+                             f"{mode!r:.60}.")
     if mode not in ("full", "random"):
-        raise InputValueError(f"gradcheck: mode must be 'full' or 'random', got {mode!r}.")
-    if not eps > 0:
-        raise InputValueError(f"gradcheck: eps must be a positive step, got {eps!r}.")
-    if not (atol >= 0 and rtol >= 0):
-        raise InputValueError(f"gradcheck: atol and rtol must be ≥ 0, got atol={atol!r}, rtol={rtol!r}.")
-    if isinstance(directions, bool) or not isinstance(directions, (int, np.integer)) or directions < 1:
-        raise InputValueError(f"gradcheck: directions must be a whole number ≥ 1, got {directions!r}.")
+        raise InputValueError(f"{who}: mode must be 'full' or 'random', got {mode!r:.60}.")
+    if real(eps, f"{who}: eps") <= 0:
+        raise InputValueError(f"{who}: eps must be a positive step, got {eps!r}.")
+    for name, tolerance in (("atol", atol), ("rtol", rtol)):
+        if real(tolerance, f"{who}: {name}") < 0:
+            raise InputValueError(f"{who}: atol and rtol must be ≥ 0, got {name}={tolerance!r}.")
+    _whole(directions, f"{who}: directions", 1)
+    _whole(seed, f"{who}: seed", 0)
+
+
+def _whole(value: object, what: str, least: int) -> None:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise InputTypeError(f"{what} must be a whole number ≥ {least}, got {type(value).__name__} "
+                             f"{value!r:.60}.")
+    if value < least:
+        raise InputValueError(f"{what} must be a whole number ≥ {least}, got {value!r}.")
 
 
 def _float64_leaves(inputs: Sequence[ArrayLike], who: str) -> list[Tensor]:
@@ -109,14 +127,18 @@ def _output(fn: Callable[..., Tensor], xs: Sequence[Tensor]) -> Tensor:
     return out
 
 
-def _contracted(fn: Callable[..., Tensor], xs: Sequence[Tensor], rng: np.random.Generator) -> Objective:
-    """``fn`` reduced to the scalar ``Σ v ⊙ fn(x)``: its gradient is the VJP ``vᵀJ`` for a fixed ``v``."""
+def _contracted(fn: Callable[..., Tensor], xs: Sequence[Tensor],
+                rng: np.random.Generator) -> tuple[Objective, tuple[int, ...] | None]:
+    """``fn`` reduced to the scalar ``Σ v ⊙ fn(x)``: its gradient is the VJP ``vᵀJ`` for a fixed ``v``.
+
+    Also returns the shape of ``v``: None when the output has one element and needs no ``v``.
+    """
     with enable_grad():
         probe = _output(fn, xs)
     if probe.size == 1:
-        return lambda *ts: _output(fn, ts).sum()
+        return (lambda *ts: _output(fn, ts).sum()), None
     cotangent = rng.standard_normal(probe.shape)
-    return lambda *ts: (_output(fn, ts) * cotangent).sum()
+    return (lambda *ts: (_output(fn, ts) * cotangent).sum()), probe.shape
 
 
 def _gradients(scalar: Tensor, xs: Sequence[Tensor], create_graph: bool) -> tuple[Tensor, ...]:
@@ -158,7 +180,8 @@ def _central_difference(objective: Objective, arrays: list[np.ndarray], i: int, 
 
 
 def _compare(objective: Objective, xs: Sequence[Tensor], order: int, eps: float, atol: float,
-             rtol: float, mode: Mode, directions: int, rng: np.random.Generator) -> None:
+             rtol: float, mode: Mode, directions: int, rng: np.random.Generator,
+             cotangent: tuple[int, ...] | None) -> None:
     with enable_grad():  # gradcheck inside a no_grad() block still needs the graph
         analytic = [g._data for g in _gradients(objective(*xs), xs, create_graph=False)]
     arrays = [x._data for x in xs]
@@ -183,9 +206,15 @@ def _compare(objective: Objective, xs: Sequence[Tensor], order: int, eps: float,
             failures.append(_describe(i, x, labels, got, expected, error, bad))
     if failures:
         what = "gradient" if order == 1 else f"{_ordinal(order)} derivative"
+        # A learner reading "analytic 0.7" for a (2, 3) output needs to know what was compared.
+        contracted = "" if cotangent is None else (
+            f"\n  fn's output has shape {cotangent}, not a scalar: the values checked are "
+            + ("vector-Jacobian products vᵀJ" if order == 1 else "derivatives of vᵀf")
+            + " with a fixed random cotangent v of that shape")
         raise GradcheckError(
             f"gradcheck failed: the {what} computed by backward disagrees with central differences.\n"
             + "\n".join(failures)
+            + contracted
             + f"\n  tolerances: |analytic − numeric| ≤ atol + rtol·|numeric| with eps={eps:g}, "
             f"atol={atol:g}, rtol={rtol:g} (mode={mode!r})"
         )
