@@ -108,6 +108,8 @@ def test_every_domain_is_documented() -> None:
         (lambda: tensors(dtype=np.int64), InputTypeError, "dtype must be float64, float32 or float16"),
         (lambda: tensors(shape="2x3"), InputTypeError, "shape must be a tuple"),
         (lambda: tensors(elements=[1.0]), InputTypeError, "elements must be a hypothesis strategy"),
+        (lambda: tensors(requires_grad="no"), InputTypeError,
+         "tensors: requires_grad must be True or False, got 'no'"),
         (lambda: shapes(min_dims=3, max_dims=1), InputValueError, "min_dims ≤ max_dims"),
         (lambda: broadcastable_shapes(n=0), InputValueError, "n must be a whole number ≥ 1"),
     ],

@@ -20,6 +20,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from .._checks import flag
 from ..errors import InputTypeError, InputValueError
 from ..tensor import Tensor
 
@@ -128,6 +129,7 @@ def tensors(shape: ShapeArgument = None, dtype: Any = np.float64,
     own ``elements`` strategy (e.g. ``st.floats(-1, 1)``; for float32 pass ``width=32``), not
     both. ``dtype`` is float64 (the default, what gradient checks need), float32 or float16.
     """
+    requires_grad = flag(requires_grad, "tensors: requires_grad")
     if elements is not None and domain is not None:
         raise InputValueError("tensors: pass elements= or domain=, not both.")
     if domain is not None and domain not in DOMAINS:
@@ -153,7 +155,7 @@ def tensors(shape: ShapeArgument = None, dtype: Any = np.float64,
             return hnp.arrays(parsed, s, elements=elements)
     else:
         values = DOMAINS[domain or "real"].arrays
-    return _tensors(shape_strategy, values, parsed, bool(requires_grad))
+    return _tensors(shape_strategy, values, parsed, requires_grad)
 
 
 @st.composite
