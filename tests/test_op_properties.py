@@ -141,12 +141,11 @@ def _matmul(draw: Any) -> Case:
     return Case(f"a @ b ({kind})", lambda x, y: x @ y, (a, b), frozenset({kind}))
 
 
-# Axes are drawn non-negative: negative axes hit a core bug, pinned down by
-# test_transpose_with_negative_axes_backpropagates below. Once it is fixed, draw them here too.
+# A permutation (or None: x.T), each axis written as a positive or a negative index; the core bug
+# negative axes once hit stays pinned down by test_transpose_with_negative_axes_backpropagates.
 @st.composite
 def _transpose(draw: Any) -> Case:
     x = draw(tensors(shapes(**SMALL)))
-    # A permutation, each axis written as a positive or a negative index.
     axes = draw(st.none() | st.permutations(range(x.ndim)).flatmap(
         lambda order: st.tuples(*[st.sampled_from([axis, axis - x.ndim]) for axis in order])))
     if axes is None:
