@@ -49,6 +49,35 @@ def test_mlp_names_its_parameters_as_the_courses_dict():
     assert [type(layer).__name__ for layer in model.layers] == ["Linear", "Tanh", "Linear", "Tanh", "Linear"]
 
 
+def _made_by(t):
+    """The op that made ``t`` and the names of its inputs."""
+    return t.grad_fn.op.name, [p.name for p in t.grad_fn.parents]
+
+
+def test_mlp_names_its_results_as_the_course_writes_them():
+    model = MLP([2, 4, 3, 1], "tanh", init="small", seed=0)
+    Z3 = model(np.ones((2, 5)))                          # an array: the model calls it X
+    assert Z3.name == "Z3"
+    assert _made_by(Z3)[0] == "add" and _made_by(Z3)[1][1] == "b3"
+    product = Z3.grad_fn.parents[0]                      # W3 @ A2, unnamed: Z3 = W3 @ A2 + b3
+    assert product.name is None and _made_by(product) == ("matmul", ["W3", "A2"])
+    A2 = product.grad_fn.parents[1]
+    assert _made_by(A2) == ("tanh", ["Z2"])
+    A1 = A2.grad_fn.parents[0].grad_fn.parents[0].grad_fn.parents[1]   # Z2 ← W2 @ A1
+    assert A1.name == "A1" and _made_by(A1) == ("tanh", ["Z1"])
+    Z1 = A1.grad_fn.parents[0]
+    assert _made_by(Z1.grad_fn.parents[0]) == ("matmul", ["W1", "X"])
+
+
+def test_a_models_names_never_rename_the_callers_tensor():
+    X = Tensor(np.ones((2, 3)))
+    Z = LogisticRegression(2)(X)
+    assert Z.name == "Z" and X.name is None              # z = wᵀx + b; X stays as given
+    assert Linear(2, 3, rng=0, name="1")(X).name == "Z1"
+    relu_net = MLP([2, 3, 1], seed=0)
+    assert relu_net(X).grad_fn.parents[0].grad_fn.parents[1].name == "A1"   # W2 @ A1
+
+
 def test_mlp_from_the_courses_parameters_dict():
     rng = np.random.default_rng(0)
     params = {"W1": rng.standard_normal((3, 2)), "b1": rng.standard_normal((3, 1)),

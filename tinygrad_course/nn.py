@@ -69,7 +69,8 @@ def _positive_int(name: str, value: object) -> int:
 
 
 def _as_input(A: ArrayLike) -> Tensor:
-    return A if isinstance(A, Tensor) else Tensor(A)
+    """The model's input as a tensor; an array becomes one named ``X``, as in the course."""
+    return A if isinstance(A, Tensor) else Tensor(A, name="X")
 
 
 class Module:
@@ -244,6 +245,7 @@ class Linear(Module):
         W = initial_weights(self.n_out, self.n_in, init, rng)
         self.W = Tensor(W, requires_grad=True, name=f"W{name}")
         self.b = Tensor(np.zeros((self.n_out, 1)), requires_grad=True, name=f"b{name}")
+        self.output_name = f"Z{name}"  # what the graph pictures call the result: Z1 = W1 @ A0 + b1
 
     def forward(self, A: Tensor) -> Tensor:
         if A.ndim != 2 or A.shape[0] != self.n_in:
@@ -254,7 +256,9 @@ class Linear(Module):
                 f"Linear({self.n_in} → {self.n_out}) expects its input as (n_in, m) = ({self.n_in}, m), "
                 f"one example per column, got shape {A.shape}.{hint}"
             )
-        return self.W @ A + self.b
+        Z = self.W @ A + self.b
+        Z.name = self.output_name  # one attribute set: pictures say Z1, not t5
+        return Z
 
     def extra_repr(self) -> str:
         return f"{self.n_in} → {self.n_out}"
@@ -386,6 +390,9 @@ class MLP(BinaryClassifier, Sequential):
             if l < len(dims) - 1:
                 layers.append(activations[hidden_activation]())
         Sequential.__init__(self, *layers)
+        # Names for the pictures, set once: layer l's activation is A[l] (its Linear names Z[l]).
+        self._output_names = [None if isinstance(layer, Linear) else f"A{(i + 1) // 2}"
+                              for i, layer in enumerate(layers)]
         self.layer_dims = dims
         self.hidden_activation = hidden_activation
         self.init = init
@@ -408,6 +415,14 @@ class MLP(BinaryClassifier, Sequential):
         model = cls(dims, hidden_activation=hidden_activation, init="zeros")
         model.load_state_dict(parameters)
         return model
+
+    def forward(self, A: Tensor) -> Tensor:
+        """``Z[l] = W[l] @ A[l-1] + b[l]`` and ``A[l] = g(Z[l])``, named so (``A0`` is ``X``)."""
+        for layer, name in zip(self.layers, self._output_names, strict=True):
+            A = layer(A)
+            if name is not None:
+                A.name = name
+        return A
 
     @property
     def linears(self) -> list[Linear]:
