@@ -18,7 +18,9 @@ import numpy as np
 import pytest
 
 from tinygrad_course import InputTypeError, InputValueError, Tensor, grad, viz
+from tinygrad_course import functional as F
 from tinygrad_course.autograd import topological_order
+from tinygrad_course.nn import MLP
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -103,6 +105,13 @@ def label_lines(label: str) -> list[str]:
     return [html.unescape(line).strip() for line in body.split("\n") if line.strip()]
 
 
+def edge_label(attrs: dict[str, str]) -> list[str]:
+    """An edge's label as one line: a long local derivative is drawn on two ("∂a/∂z = a(1 − a)",
+    "= 0.235"), and read back here as one."""
+    assert "xlabel" not in attrs                           # labels that graphviz makes room for
+    return [" ".join(label_lines(attrs["label"]))]
+
+
 def number(text: str) -> float:
     return float(text.replace("−", "-"))
 
@@ -169,10 +178,25 @@ def test_tensors_are_told_apart_by_kind_with_a_legend() -> None:
     dot = parse_dot(viz.graph(g.J).source)
     fills = {n: re.findall(r'BGCOLOR="([^"]+)"', dot.nodes[dot.node_named(n)]["label"]) for n in "auJ"}
     fills = {n: found[0] for n, found in fills.items()}
-    assert len(set(fills.values())) == 3                    # parameter, intermediate, output
+    assert len(set(fills.values())) == 3                    # requires grad, intermediate, output
     legend = " ".join(dot.lines("legend"))
-    for words in ("parameter", "input or constant", "intermediate", "output", "operation"):
+    for words in ("input that requires grad", "input or constant", "intermediate", "output", "operation"):
         assert words in legend
+    assert "parameter" not in legend                       # a, b, c are inputs; no one trains them
+    network = " ".join(parse_dot(viz.graph(two_layer_step().J).source).lines("legend"))
+    assert "parameter (requires grad)" in network          # W1, b1, W2, b2 are
+
+
+def test_legend_swatches_sit_beside_their_words() -> None:
+    """One two-column table: a long note widens only the words' column, not the swatches'."""
+    dot = parse_dot(viz.graph(two_layer_step().J, backward=True).source)
+    label = dot.nodes["legend"]["label"]
+    assert label.count("<TABLE") == 1
+    rows = re.findall(r"<TR>(.*?)</TR>", label)
+    swatch_rows = [r for r in rows if "FIXEDSIZE" in r]
+    assert len(swatch_rows) == 5 and all(r.count("<TD") == 2 for r in swatch_rows)
+    notes = [r for r in rows if "dX is short for dJ/dX" in r]
+    assert notes and notes[0].startswith("<TD></TD>")      # in the words' column
 
 
 def test_backward_view_puts_the_local_derivative_on_each_edge() -> None:
@@ -182,7 +206,7 @@ def test_backward_view_puts_the_local_derivative_on_each_edge() -> None:
 
     def derivative(source: str, result: str) -> str:
         (attrs,) = dot.edges_between(source, dot.op_making(result))
-        return label_lines(attrs.get("xlabel") or attrs["label"])[0]
+        return edge_label(attrs)[0]
 
     assert derivative(b, u) == "∂u/∂b = c = 2"
     assert derivative(c, u) == "∂u/∂c = b = 3"
@@ -208,7 +232,7 @@ def test_scalar_edge_values_are_the_local_derivative(build, x0) -> None:
     x = Tensor(x0, requires_grad=True, name="x")
     dot = parse_dot(viz.graph(build(x).named("y"), backward=True).source)
     (attrs,) = dot.edges_between(dot.node_named("x"), dot.op_making(dot.node_named("y")))
-    shown = number(label_lines(attrs["xlabel"])[0].split(" = ")[-1])
+    shown = number(edge_label(attrs)[0].split(" = ")[-1])
     h = 1e-6
     with_numpy = (build(Tensor(x0 + h)).item() - build(Tensor(x0 - h)).item()) / (2 * h)
     assert shown == pytest.approx(with_numpy, rel=1e-3, abs=1e-9)
@@ -219,7 +243,7 @@ def test_local_derivatives_are_written_in_the_tensors_names() -> None:
     a = z.sigmoid().named("a")
     dot = parse_dot(viz.graph(a, backward=True).source)
     (attrs,) = dot.edges_between(dot.node_named("z"), dot.op_making(dot.node_named("a")))
-    assert label_lines(attrs["xlabel"]) == ["∂a/∂z = a(1 − a) = 0.235"]   # σ(0.5) = 0.6225
+    assert edge_label(attrs) == ["∂a/∂z = a(1 − a) = 0.235"]   # σ(0.5) = 0.6225
 
 
 def test_a_tensor_used_twice_gets_two_edges_and_both_shares() -> None:
@@ -227,7 +251,7 @@ def test_a_tensor_used_twice_gets_two_edges_and_both_shares() -> None:
     y = (x * x).named("y")
     dot = parse_dot(viz.graph(y, backward=True).source)
     edges = dot.edges_between(dot.node_named("x"), dot.op_making(dot.node_named("y")))
-    assert [label_lines(e["xlabel"]) for e in edges] == [["∂y/∂x = x = 3"]] * 2
+    assert [edge_label(e) for e in edges] == [["∂y/∂x = x = 3"]] * 2
     assert gradient_on(dot, dot.node_named("x"), root="y") == 6
 
 
@@ -243,9 +267,60 @@ def test_tensor_graph_edges_carry_the_ops_rules() -> None:
     assert rule("Z2", "A2") == "dA2 ⊙ A2(1 − A2)"
     assert rule("b1", "Z1") == "dZ1, Σ over broadcast axes"
     assert rule("b2", "Z2") == "dZ2, Σ over broadcast axes"
-    # W1 @ X is unnamed: the edge into W1 says dW1 = d(W1 @ X) · Xᵀ.
-    w1_edges = [attrs for s, _, attrs in dot.edges if s == dot.node_named("W1")]
-    assert " ".join(label_lines(w1_edges[0]["label"])).endswith("· Xᵀ")
+    # W1 @ X is unnamed, and Z1 = W1 @ X + b1 passes dZ1 on to it unchanged: dW1 = dZ1 · Xᵀ.
+    assert rule("W1", "W1 @ X") == "dZ1 · Xᵀ"
+    assert rule("W2", "W2 @ A1") == "dZ2 · A1ᵀ"
+    assert rule("A1", "W2 @ A1") == "W2ᵀ · dZ2"
+
+
+def course_network(layer_dims: list[int]) -> Tensor:
+    """The course's MLP on 6 examples, its cost J named as the demo names it."""
+    rng = np.random.default_rng(0)
+    model = MLP(layer_dims, "relu", seed=1)
+    X = rng.normal(size=(layer_dims[0], 6))
+    Y = Tensor((rng.random((1, 6)) > 0.5).astype(float), name="Y")
+    return F.binary_cross_entropy_with_logits(model(X), Y).named("J")
+
+
+def test_an_mlps_graph_uses_the_courses_names_and_rules() -> None:
+    J = course_network([2, 4, 1])
+    dot = parse_dot(viz.graph(J, backward=True).source)
+    headers = {dot.lines(n)[0].split(" (")[0] for n in dot.tensor_nodes() if n.startswith("t")}
+    assert headers == {"X", "W1", "b1", "W1 @ X", "Z1", "A1", "W2", "b2", "W2 @ A1", "Z2", "Y", "L", "J"}
+    assert label_lines(dot.nodes[dot.op_making(dot.node_named("A1"))]["label"]) == ["ReLU"]
+    assert dot.edges_between(dot.node_named("Z1"), dot.op_making(dot.node_named("A1")))
+    assert dot.edges_between(dot.node_named("Z2"), dot.op_making(dot.node_named("L")))
+
+    def rule(source: str, result: str) -> str:
+        (edge,) = dot.edges_between(dot.node_named(source), dot.op_making(dot.node_named(result)))
+        return " ".join(label_lines(edge["label"]))
+
+    assert rule("W1", "W1 @ X") == "dZ1 · Xᵀ"             # the course's dW1 = dZ1 · Xᵀ (· 1/m in dZ)
+    assert rule("Z1", "A1") == "dA1 ⊙ [Z1 > 0]"
+    assert rule("A1", "W2 @ A1") == "W2ᵀ · dZ2"
+    assert rule("Z2", "L") == "dL ⊙ (σ(Z2) − Y)"           # dZ2 = A2 − Y, per example
+    assert rule("L", "J") == "dJ copied, ÷ count"
+    # No internal counter anywhere: no t12, no dt3.
+    text = " ".join(line for n in dot.nodes for line in dot.lines(n))
+    text += " ".join(" ".join(label_lines(e.get("label", ""))) for _, _, e in dot.edges)
+    assert not re.search(r"\bd?t\d+\b", text)
+    out = io.StringIO()
+    viz.explain(J, file=out)
+    assert "dJ/dW1 = dZ1 · Xᵀ   (4, 2): " in out.getvalue()
+    assert viz.steps(J)[2].caption.startswith("Step 3 of 11: dJ/dZ2 = dL ⊙ (σ(Z2) − Y)   (1, 6): ")
+
+
+def test_unnamed_tensors_are_called_after_their_op() -> None:
+    x = Tensor(0.5, requires_grad=True, name="x")
+    w = Tensor(np.ones((2, 2)), requires_grad=True)
+    long = (x.tanh() * 2).exp() + x.sigmoid().log() * x.sigmoid().log()
+    dot = parse_dot(viz.graph((long + w.sum()).named("out"), max_nodes=None).source)
+    headers = [dot.lines(n)[0] for n in dot.tensor_nodes() if n.startswith("t")]
+    for name in ("tanh(x)", "tanh(x) · 2", "σ(x)", "log(σ(x))", "param₁ (2, 2)", "Σ(param₁)"):
+        assert name in headers
+    assert headers.count("σ(x)") == 1 and "sigmoid₁" in headers      # the second σ(x): a counter
+    assert "exp₁" in headers and "exp₁ + mul₁" in headers             # exp(tanh(x) · 2) is too long
+    assert len(set(headers)) == len(headers)
 
 
 def test_tensor_graph_gradients_match_backward() -> None:
@@ -326,9 +401,39 @@ def test_save_steps_writes_one_self_contained_page(tmp_path) -> None:
     assert page.count("<svg") == 6
     assert 'type="range"' in page and 'max="5"' in page
     assert "previous" in page and "next" in page
-    # Nothing is loaded from elsewhere (xmlns URIs are names, not downloads).
+    # Nothing is loaded from elsewhere, and no URL appears at all: not even the xmlns names,
+    # which inline SVG in HTML does without.
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
     assert "<link" not in page and "@import" not in page
+    assert "http" not in page and "xmlns" not in page and "www." not in page
+    assert page.count("<svg ") == 6 and page.count("</svg>") == 6
+
+
+def test_notes_put_a_teachers_line_under_a_box() -> None:
+    g = lesson()
+    dot = parse_dot(viz.graph(g.J, backward=True, notes={g.u: "u = bc"}).source)
+    assert dot.lines(dot.node_named("u")) == ["u", "6", "dJ/du = 3", "u = bc"]
+    assert dot.lines(dot.node_named("v")) == ["v", "11", "dJ/dv = 3"]
+    with pytest.raises(InputValueError, match="not part of this graph"):
+        viz.graph(g.J, notes={Tensor(1.0): "stranger"})
+    with pytest.raises(InputTypeError, match="must be a str"):
+        viz.graph(g.J, notes={g.u: 3})  # type: ignore[dict-item]
+    escaped = viz.graph(g.J, notes={g.u: "<b>&"}).source
+    assert "&lt;b&gt;&amp;" in escaped and "<b>&" not in escaped
+
+
+def test_the_operands_of_a_subtraction_are_marked_in_bold_large_signs() -> None:
+    x = Tensor(3.0, requires_grad=True, name="x")
+    w = (x * 2).named("w")
+    y = (w - x).named("y")
+    dot = parse_dot(viz.graph(y).source)
+    minus = dot.op_making(dot.node_named("y"))
+    (first,) = dot.edges_between(dot.node_named("w"), minus)
+    (second,) = dot.edges_between(dot.node_named("x"), minus)
+    assert (label_lines(first["label"]), label_lines(second["label"])) == (["+"], ["−"])
+    for edge in (first, second):
+        assert "<B>" in edge["label"] and float(edge["fontsize"]) >= 14
+        assert edge["fontcolor"] == viz.ROLE_TEXT
 
 
 def test_stepper_refuses_a_graph_too_long_to_step_through() -> None:
@@ -398,9 +503,51 @@ def test_size_guard_collapses_name_scopes() -> None:
         b = Tensor(np.zeros((3, 1)), requires_grad=True, name=f"layer{layer}.b")
         h = ((weight @ h).named(f"layer{layer}.Wx") + b).tanh().named(f"layer{layer}.out")
     out = h.sum().named("out")
-    dot = parse_dot(viz.graph(out, max_nodes=12).source)
-    assert len(dot.tensor_nodes()) <= 12
-    assert any("name scopes" in " ".join(dot.lines(n)) for n in dot.nodes if n.startswith("g"))
+    dot = parse_dot(viz.graph(out, max_nodes=21).source)     # 35 nodes: two scopes must go
+    assert len(dot.tensor_nodes()) <= 21
+    boxes = {dot.lines(n)[0]: dot.lines(n) for n in dot.nodes if n.startswith("g")}
+    assert set(boxes) == {"layer0", "layer1"}                # the first scopes, in order
+    assert boxes["layer0"][1] == "layer0.W, layer0.b → layer0.Wx, layer0.out"
+    for kept in ("x", "layer2.W", "layer3.Wx", "layer3.out", "out"):
+        assert dot.node_named(kept)
+    note = " ".join(label_lines(dot.graph["label"]))
+    assert "so layer0 and layer1 are drawn as one box each." in note
+
+
+def test_size_guard_collapses_the_courses_layers_and_keeps_the_last() -> None:
+    J = course_network([2, 5, 4, 3, 3, 1])                   # 44 nodes at the default 30
+    for backward in (False, True):
+        dot = parse_dot(viz.graph(J, backward=backward).source)
+        assert len(dot.tensor_nodes()) - 1 <= 30             # without the legend
+        note = " ".join(label_lines(dot.graph["label"]))
+        assert note == ("Size guard: 44 nodes are more than max_nodes = 30, so layers 1 and 2 are drawn "
+                        "as one box each. 30 nodes are drawn; pass max_nodes=None to draw every node.")
+        boxes = {n: dot.lines(n) for n in dot.nodes if n.startswith("g")}
+        assert sorted(lines[0] for lines in boxes.values()) == ["layer 1", "layer 2"]
+        (layer1,) = [n for n, lines in boxes.items() if lines[0] == "layer 1"]
+        assert boxes[layer1][1:3] == ["W1, b1 → Z1, A1", "3 ops: @, +, ReLU"]
+        # X, the layers after the boxes, the last layer and the loss are drawn as they are.
+        for kept in ("X", "W3", "Z3", "A3", "A4", "W5", "b5", "W5 @ A4", "Z5", "Y", "L", "J"):
+            assert dot.node_named(kept)
+        assert dot.edges_between(dot.node_named("X"), layer1)
+    # The edge out of layer 2 is A2's edge into W3 @ A2: it still carries its rule, dA2 = W3ᵀ · dZ3.
+    (layer2,) = [n for n in dot.nodes if n.startswith("g") and dot.lines(n)[0] == "layer 2"]
+    (edge,) = dot.edges_between(layer2, dot.op_making(dot.node_named("W3 @ A2")))
+    assert edge_label(edge) == ["W3ᵀ · dZ3"]
+
+
+def test_size_guard_groups_unnamed_results_with_their_parameters_layer() -> None:
+    X = Tensor(np.ones((2, 3)), name="X")
+    A = X
+    for layer in range(1, 6):                                # only W and b are named
+        W = Tensor(np.full((2, 2), 0.1), requires_grad=True, name=f"W{layer}")
+        b = Tensor(np.zeros((2, 1)), requires_grad=True, name=f"b{layer}")
+        A = (W @ A + b).tanh()
+    dot = parse_dot(viz.graph(A.sum().named("J"), max_nodes=35).source)     # 43 nodes
+    boxes = sorted(dot.lines(n) for n in dot.nodes if n.startswith("g"))
+    assert [lines[0] for lines in boxes] == ["layer 1", "layer 2"]
+    assert boxes[0][1:3] == ["W1, b1", "2 ops: @, +"]      # W1 @ X and + b1; the tanh stays drawn
+    assert dot.node_named("W5") and dot.node_named("J")
 
 
 def test_size_guard_keeps_the_output_end_when_nothing_else_helps() -> None:

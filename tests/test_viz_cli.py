@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import runpy
 import sys
 import xml.etree.ElementTree as ET
@@ -9,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from tinygrad_course import InputValueError, viz
 from tinygrad_course.__main__ import main
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-SVG_TEXT = "{http://www.w3.org/2000/svg}text"
+SVG = "{http://www.w3.org/2000/svg}"
+SVG_TEXT = SVG + "text"
 
 
 def svg_texts(path: Path) -> list[str]:
@@ -34,7 +37,7 @@ def test_graph_command_writes_the_lessons_pictures(tmp_path: Path,
     # so dz = a − y = −0.3775 and dw1 = x1·dz = −0.7551.
     logistic = svg_texts(tmp_path / "graphs" / "logistic_regression_backward.svg")
     assert "dL/dz = −0.3775" in logistic and "dL/dw1 = −0.7551" in logistic
-    assert "∂a/∂z = a(1 − a) = 0.235" in logistic
+    assert "∂a/∂z = a(1 − a)" in logistic and "= 0.235" in logistic     # on two lines
     page = (tmp_path / "graphs" / "backprop_steps.html").read_text(encoding="utf-8")
     assert page.count('<figure class="frame"') == 6
 
@@ -61,4 +64,42 @@ def test_examples_write_their_pictures(script: str, written: set[str], tmp_path:
     if script == "computation_graph.py":
         assert "dJ/db = dJ/du · du/db = 3 · 2 = 6" in out
     else:
-        assert "ds/da = ds/dt3 · dt3/da = 3 · 4 = 12" in out       # d(3a²)/da = 6a = 12 at a = 2
+        assert "ds/da = ds/da² · da²/da = 3 · 4 = 12" in out       # s = 3 · a²: ds/da = 6a = 12 at a = 2
+
+
+def svg_size(path: Path) -> tuple[float, float]:
+    root = ET.parse(path).getroot()
+    return tuple(float(root.get(side, "0").removesuffix("pt")) for side in ("width", "height"))  # type: ignore[return-value]
+
+
+def test_lesson_pictures_draw_logistic_regression_as_the_lesson(tmp_path: Path) -> None:
+    """One example, left to right: z = w1x1 + w2x2 + b → a = σ(z) → L, with dz = a − y at z."""
+    written = viz.save_lesson_pictures(tmp_path)
+    assert [p.name for p in written] == ["lesson_forward.svg", "lesson_backward.svg",
+                                         "logistic_regression_forward.svg",
+                                         "logistic_regression_backward.svg", "backprop_steps.html"]
+    backward = tmp_path / "logistic_regression_backward.svg"
+    width, height = svg_size(backward)
+    assert width > 1.5 * height                              # it runs left to right
+    texts = svg_texts(backward)
+    # z = 0.3·2 − 0.2·1 + 0.1 = 0.5, a = σ(0.5) = 0.6225, y = 1: dz = a − y = −0.3775,
+    # da = −y/a + (1 − y)/(1 − a) = −1/0.6225 = −1.607, dw1 = x1·dz = −0.7551.
+    for shown in ("dL/dz = −0.3775", "dz = a − y", "= 0.6225 − 1 = −0.3775", "dL/da = −1.607",
+                  "dL/dw1 = −0.7551", "dL/db = −0.3775", "∂a/∂z = a(1 − a)", "= 0.235",
+                  "∂L/∂a = −y/a + (1 − y)/(1 − a)", "= −1.607", "∂w1x1/∂w1 = x1 = 2"):
+        assert shown in texts, shown
+    # The loss is one op: ×, ×, +, + (z), σ (a) and L — no log, no 1 − a spelled out.
+    L = viz._logistic_regression()[0]
+    source = viz.graph(L, rankdir="LR").source
+    assert "rankdir=LR" in source
+    ops = re.findall(r"tooltip=(\w+)", source)
+    assert sorted(ops) == ["add", "add", "logistic_loss", "mul", "mul", "sigmoid"]
+    forward = svg_texts(tmp_path / "logistic_regression_forward.svg")
+    assert "dz = a − y" not in forward and "0.4741" in forward            # L = −log 0.6225
+
+
+def test_lesson_pictures_in_png(tmp_path: Path) -> None:
+    written = viz.save_lesson_pictures(tmp_path / "png", "png")
+    assert all(p.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") for p in written[:4])
+    with pytest.raises(InputValueError, match="'svg' or 'png'"):
+        viz.save_lesson_pictures(tmp_path, "pdf")

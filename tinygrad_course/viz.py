@@ -6,7 +6,7 @@
 >>> explain(J)                                 # the chain rule, one line per tensor
 dJ/dJ = 1
 dJ/dv = 3
-dJ/da = dJ/dv · dv/da = 3 · 1 = 3
+dJ/du = dJ/dv · dv/du = 3 · 1 = 3
 ...
 >>> save_steps(J, "backprop.html")             # backprop frame by frame, in one HTML file
 
@@ -27,7 +27,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -35,8 +35,8 @@ from typing import IO, Any
 import graphviz
 import numpy as np
 
-from . import _checks
-from .autograd import no_grad, topological_order, unbroadcast
+from . import _checks, ops
+from .autograd import Op, no_grad, topological_order, unbroadcast
 from .errors import FileAccessError, InputTypeError, InputValueError, TinygradCourseError
 from .tensor import Tensor
 
@@ -48,6 +48,7 @@ __all__ = [
     "find_renderer",
     "graph",
     "save_graphs",
+    "save_lesson_pictures",
     "save_steps",
     "steps",
 ]
@@ -80,8 +81,12 @@ KIND_TEXT = {
     "intermediate": "intermediate result",
     "output": "output",
 }
+# Leaves that the legend calls parameters: the course's W1, b1, w, b and a module's scope.W.
+_PARAMETER_NAME = re.compile(r"(?:[Wwb]|theta|θ)\d*|.+\.(?:W|b|weight|bias)")
 OP_FILL = "#e4efdc"
+ROLE_TEXT = "#1f3f7a"   # which input is which: the − of a subtraction, a numerator, ...
 COLLAPSED_FILL = "#f6f0fa"
+EDGE_LINE = 18  # a longer local derivative is written on two lines
 LR_MAX_DEPTH = 4  # ops on the longest path for which a graph is drawn left to right
 PNG_DPI = 144  # graphviz's 96 dpi makes subscripts and small numbers hard to read
 # graphviz-pure's PNG fonts lack a few glyphs that SVG viewers have; * is the course's own
@@ -153,8 +158,9 @@ class _Walk:
     """The tensors behind ``root`` (constants too), numbered in topological order.
 
     The numbers are the DOT node ids (``t3`` is the tensor, ``op3`` the op that made it), so the
-    same graph always gives the same text. Unnamed tensors are called by their number, or by
-    their value when they are scalar constants (the 3 in ``3v``).
+    same graph always gives the same text. A tensor shows its ``name``; an unnamed one is called
+    after what made it (``W1 @ X``, ``tanh(Z1)``, ``L`` for a loss, ``J`` for an unnamed cost),
+    a scalar constant by its value (the 3 in ``3v``), and only failing all that ``add₂``.
     """
 
     def __init__(self, root: Tensor) -> None:
@@ -162,18 +168,72 @@ class _Walk:
         self.tensors = topological_order([root], all_tensors=True)
         self.number = {id(t): k for k, t in enumerate(self.tensors)}
         self.uses = [0] * len(self.tensors)
-        for t in self.tensors:
+        # consumers[k]: (consumer number, input position) for every op that takes tensor k.
+        self.consumers: list[list[tuple[int, int]]] = [[] for _ in self.tensors]
+        for k, t in enumerate(self.tensors):
             if t.grad_fn is not None:
-                for parent in t.grad_fn.parents:
+                for i, parent in enumerate(t.grad_fn.parents):
                     self.uses[self.number[id(parent)]] += 1
-        self.names = [self._name(k, t) for k, t in enumerate(self.tensors)]
+                    self.consumers[self.number[id(parent)]].append((k, i))
+        self.names: list[str] = []
+        taken = {str(t.name) for t in self.tensors if t.name}
+        counters: dict[str, int] = {}
+        for k, t in enumerate(self.tensors):
+            name = self._name(k, t, taken)
+            if name is None:                   # nothing better: the op's name and a counter
+                base = (t.grad_fn.op.name if t.grad_fn is not None
+                        else "param" if t.requires_grad else "input")
+                while name is None or name in taken:
+                    counters[base] = counters.get(base, 0) + 1
+                    name = base + str(counters[base]).translate(_SUBSCRIPTS)
+            if not t.name:
+                taken.add(name)
+            self.names.append(name)
+        self.gradient_names = self._gradient_names()
 
-    def _name(self, k: int, t: Tensor) -> str:
+    def _name(self, k: int, t: Tensor, taken: set[str]) -> str | None:
         if t.name:
             return str(t.name)
-        if t.grad_fn is None and not t.requires_grad and t.size == 1:
-            return _number(float(t._data.reshape(())))
-        return f"t{k}"
+        node = t.grad_fn
+        if node is None:
+            if not t.requires_grad and t.size == 1:
+                return _number(float(t._data.reshape(())))
+            for consumer, i in self.consumers[k]:   # the targets of a loss: Y (y for one example)
+                if (self.tensors[consumer].grad_fn.op.name, i) in _TARGET_OPERANDS:  # type: ignore[union-attr]
+                    return self._free("Y" if t.ndim else "y", taken)
+            return None
+        if t is self.root and t.size == 1 and node.op.name in ("mean", "sum"):
+            return self._free("J", taken)                    # the cost
+        if node.op.name in _LOSS_OPS:
+            return self._free("L", taken)                    # the loss of each example
+        parents = [self.names[self.number[id(p)]] for p in node.parents]
+        expression = _expression(node.op.name, node.op.symbol, parents)
+        if expression is None or len(expression) > _NAME_LENGTH:
+            return None
+        return self._free(expression, taken)
+
+    @staticmethod
+    def _free(name: str, taken: set[str]) -> str | None:
+        return None if name in taken else name
+
+    def _gradient_names(self) -> list[str]:
+        """What dJ/dtensor is called in rules: ``dZ1`` for ``W1 @ X`` in ``Z1 = W1 @ X + b1``.
+
+        An unnamed tensor whose only use passes its gradient through unchanged (the left side of
+        a + whose result has its shape) has the same gradient as that result, so the rule for W1
+        reads ``dZ1 · Xᵀ`` as in the course instead of ``d(W1 @ X) · Xᵀ``.
+        """
+        names = [_after_d(name) for name in self.names]
+        for k in reversed(range(len(self.tensors))):
+            t = self.tensors[k]
+            if t.name or t is self.root or len(self.consumers[k]) != 1:
+                continue
+            consumer, i = self.consumers[k][0]
+            made_by = self.tensors[consumer]
+            rules = made_by.grad_fn.op.rules  # type: ignore[union-attr]
+            if rules and rules[min(i, len(rules) - 1)] == "· 1" and made_by.shape == t.shape:
+                names[k] = names[consumer]
+        return names
 
     def kind(self, t: Tensor) -> str:
         if t is self.root:
@@ -187,12 +247,54 @@ class _Walk:
 
     def symbol_name(self, t: Tensor) -> str:
         """The name as it goes into a formula: parenthesised unless it is one word."""
-        name = self.names[self.k(t)]
-        return name if re.fullmatch(r"[\w.′']+", name) else f"({name})"
+        return _as_operand(self.names[self.k(t)])
+
+    def gradient_name(self, t: Tensor) -> str:
+        """``dZ1``: the gradient of ``t`` in the course's shorthand (see ``_gradient_names``)."""
+        return "d" + self.gradient_names[self.k(t)]
 
     def is_private_constant(self, t: Tensor) -> bool:
         """A leaf constant that only one op uses (the 3 in 3v): it goes wherever that op goes."""
         return t.grad_fn is None and not t.requires_grad and not t.name and self.uses[self.k(t)] == 1
+
+
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+_NAME_LENGTH = 14                 # longer expressions read worse than add₂ in a formula
+_LOSS_OPS = {"bce_with_logits", "logistic_loss"}
+_TARGET_OPERANDS = {("bce_with_logits", 1), ("logistic_loss", 1)}
+# Ops written f(x) in a name, and ops written between their operands.
+_FUNCTIONS = {"exp", "log", "sqrt", "abs", "relu", "leaky_relu", "sigmoid", "tanh", "softplus",
+              "sum", "mean", "max", "maximum", "minimum"}
+_INFIX = {"add": "+", "sub": "−", "mul": "·", "div": "/", "matmul": "@"}
+
+
+def _as_operand(name: str) -> str:
+    """A name inside a longer formula: bare if it is one word (Z1, a³, tanh(Z1)), else in parentheses."""
+    return name if re.fullmatch(r"[\w.′'⁰¹²³⁴⁵⁶⁷⁸⁹ᵀ]+(\([^()]*\))?", name) else f"({name})"
+
+
+def _after_d(name: str) -> str:
+    """A name after the d of a derivative: dZ1, but d(tanh(Z1)) and d(W1 @ X)."""
+    return name if re.fullmatch(r"[\w.′'⁰¹²³⁴⁵⁶⁷⁸⁹ᵀ]+", name) else f"({name})"
+
+
+def _expression(op: str, symbol: str, parents: list[str]) -> str | None:
+    """An unnamed result called after its op and inputs: W1 @ X, tanh(Z1), a³, −x, Xᵀ."""
+    if op in _FUNCTIONS:
+        return f"{symbol}({', '.join(parents)})"
+    if op in _INFIX and len(parents) == 2:
+        left, right = (_as_operand(p) for p in parents)
+        if op == "mul" and re.fullmatch(r"[\d.]+", left) and re.fullmatch(r"[A-Za-z]\w*", right):
+            return f"{left}{right}"       # 3v
+        return f"{left} {_INFIX[op]} {right}"
+    if op == "pow" and re.fullmatch(r"\d", parents[1]):
+        return _as_operand(parents[0]) + parents[1].translate(_SUPERSCRIPTS)
+    if op == "neg":
+        return "−" + _as_operand(parents[0])
+    if op == "transpose":
+        return _as_operand(parents[0]) + "ᵀ"
+    return None
 
 
 # --------------------------------------------------------------------------- the chain rule, replayed
@@ -289,6 +391,18 @@ def _substitute(rule: str, letters: dict[str, str]) -> str:
     return re.sub(rf"(?<![A-Za-z])({pattern})(?![A-Za-z])", lambda m: letters[m.group(1)], rule)
 
 
+def _enclosed(text: str) -> bool:
+    """Whether the first ( closes at the very end: (1 − a) yes, (1 − y)/(1 − a) no."""
+    if not text.startswith("("):
+        return False
+    depth = 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            return i == len(text) - 1
+    return False
+
+
 def _local_formula(walk: _Walk, tensor: Tensor, i: int) -> str | None:
     """``op.rules[i]`` as ∂out/∂input in the tensors' names: "⊙ b" for u = b·c becomes "c"."""
     node = tensor.grad_fn
@@ -304,7 +418,7 @@ def _local_formula(walk: _Walk, tensor: Tensor, i: int) -> str | None:
         formula = f"1/{divisor}" if re.fullmatch(r"\w+", divisor) else f"1/({divisor})"
     else:
         return None
-    if formula.startswith("(") and formula.endswith(")") and formula.count("(") == 1:
+    if _enclosed(formula):
         formula = formula[1:-1]
     return _substitute(formula, _rule_names(walk, tensor))
 
@@ -314,7 +428,7 @@ def _rule_expression(walk: _Walk, term: _Term) -> str:
     node = term.consumer.grad_fn
     assert node is not None
     rules = node.op.rules
-    upstream = "d" + walk.symbol_name(term.consumer)
+    upstream = walk.gradient_name(term.consumer)
     rule = rules[min(term.input_index, len(rules) - 1)]
     if node.op.name != "pow":              # b·aᵇ⁻¹ keeps its letters: ᵇ cannot be renamed
         rule = _substitute(rule, _rule_names(walk, term.consumer))
@@ -338,7 +452,7 @@ def _factor(array: np.ndarray | float) -> str:
 
 
 def _partial(walk: _Walk, of: Tensor, by: Tensor, letter: str = "∂") -> str:
-    return f"{letter}{walk.symbol_name(of)}/{letter}{walk.symbol_name(by)}"
+    return f"{letter}{_after_d(walk.names[walk.k(of)])}/{letter}{_after_d(walk.names[walk.k(by)])}"
 
 
 def _edge_derivative(walk: _Walk, term: _Term) -> str:
@@ -373,12 +487,21 @@ def _explain_line(walk: _Walk, step: _Step) -> str:
 # --------------------------------------------------------------------------- size guard
 
 
+# The course's per-layer names: W1, b1, Z1, A1 (also W[1], W^[1]); A0 is X, outside the layers.
+_LAYER_NAME = re.compile(r"(?:W|b|Z|A)\^?\[?([1-9]\d*)\]?")
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 @dataclass
 class _Group:
     """Nodes drawn as one box, with the reason they were collapsed."""
 
     reason: str
     members: list[str] = field(default_factory=list)
+    title: str = ""              # "layer 1", or the scope "encoder" of encoder.W, encoder.b
 
 
 class _Layout:
@@ -402,27 +525,37 @@ class _Layout:
         self.note = ""
         if max_nodes is None or len(self.nodes) <= max_nodes:
             return
-        for collapse in (self._collapse_chains, self._collapse_scopes, self._collapse_unnamed):
-            collapse()
+        # Boring stretches first (unnamed steps outside the layers, such as a loss spelled out
+        # op by op), then whole layers from the first, then whatever is farthest from the output.
+        self.keys = self._layer_keys()
+        for collapse in (self._collapse_chains, self._collapse_unnamed, self._collapse_layers):
+            collapse(max_nodes)
             if self.count() <= max_nodes:
                 break
         else:
             self._collapse_far_from_output(max_nodes)
-        reasons = ", ".join(dict.fromkeys(g.reason for g in self.groups.values()))
-        self.note = (f"Size guard: {len(self.nodes)} nodes are more than max_nodes = {max_nodes}; "
-                     f"drawn as {self.count()} ({reasons}"
-                     " in … boxes). Pass max_nodes=None to draw every node.")
+        layers = [g.title for g in self.groups.values() if g.title]
+        others = list(dict.fromkeys(g.reason for g in self.groups.values() if not g.title))
+        if layers and all(re.fullmatch(r"layer \d+", title) for title in layers) and len(layers) > 1:
+            layers = ["layers " + _and([title.removeprefix("layer ") for title in layers])]
+        one = len(layers) == 1 and not layers[0].startswith("layers ")
+        parts = ([f"{_and(layers)} {'is drawn as one box' if one else 'are drawn as one box each'}"]
+                 if layers else []) + ([f"{_and(others)} are collapsed into … boxes"] if others else [])
+        # Two lines, so that the note does not make the picture wider than the graph.
+        self.note = (f"Size guard: {len(self.nodes)} nodes are more than max_nodes = {max_nodes}, so "
+                     f"{'; '.join(parts)}.\n{self.count()} nodes are drawn; "
+                     "pass max_nodes=None to draw every node.")
 
     def count(self) -> int:
         return len(set(self.drawn_as.values()))
 
-    def _merge(self, members: list[str], reason: str) -> None:
+    def _merge(self, members: list[str], reason: str, title: str = "") -> None:
         """Draw ``members`` as one new box; boxes they already belong to are absorbed whole."""
         name = f"g{self._boxes_made}"
         self._boxes_made += 1
-        group = _Group(reason)
-        for member in members:
-            drawn = self.drawn_as[member]
+        group = _Group(reason, title=title)
+        for member in members:                 # a node, or a box drawn already
+            drawn = self.drawn_as.get(member, member)
             if drawn in self.groups:
                 for absorbed in self.groups.pop(drawn).members:
                     self.drawn_as[absorbed] = name
@@ -449,7 +582,7 @@ class _Layout:
         others = [p for p in t.grad_fn.parents if not self.walk.is_private_constant(p)]
         return others[0] if len(others) == 1 else None
 
-    def _collapse_chains(self) -> None:
+    def _collapse_chains(self, max_nodes: int) -> None:
         """Runs of unnamed one-input steps (x → exp → log → ...) become one box each."""
         walk = self.walk
         links = {id(t) for t in walk.tensors
@@ -467,19 +600,51 @@ class _Layout:
             if len(chain) >= 3:
                 self._merge([m for t in chain for m in self._with_op(t)], "long chains")
 
-    def _collapse_scopes(self) -> None:
-        """Tensors named "scope.x" (a module's parameters and results) become one box per scope."""
-        scopes: dict[str, list[str]] = {}
-        for t in self.walk.tensors:
-            if t.name and "." in t.name and id(t) not in self.protected:
-                members = self._with_op(t) if t.grad_fn is not None else [f"t{self.walk.k(t)}"]
-                scopes.setdefault(t.name.rsplit(".", 1)[0], []).extend(members)
-        for members in scopes.values():
-            if len(members) > 1:
-                self._merge(members, "name scopes")
+    def _layer_keys(self) -> list[str | None]:
+        """Each tensor's layer: W1, b1, Z1, A1 are "layer 1" (the course's names), encoder.W and
+        encoder.b the scope "encoder". An unnamed result joins the layer of its parameter: W2 @ A1
+        is layer 2, W1 @ X + b1 layer 1; other unnamed results (a loss) belong to no layer."""
+        walk = self.walk
+        keys: list[str | None] = []
+        for t in walk.tensors:
+            key = None
+            if t.name:
+                course = _LAYER_NAME.fullmatch(t.name)
+                if course:
+                    key = f"layer {int(course.group(1))}"
+                elif "." in t.name:
+                    key = t.name.rsplit(".", 1)[0]
+            elif t.grad_fn is not None:
+                owners = [keys[walk.k(p)] for p in t.grad_fn.parents
+                          if keys[walk.k(p)] is not None and p.grad_fn is None]
+                key = owners[0] if owners else None
+            keys.append(key)
+        return keys
 
-    def _collapse_unnamed(self) -> None:
-        """Each connected stretch of unnamed intermediates (with their ops) becomes one box."""
+    def _collapse_layers(self, max_nodes: int) -> None:
+        """Whole layers become one box each, the first layer first, until the graph fits; the last
+        layer (with the loss) stays drawn, and so does everything outside the layers (X, Y, J)."""
+        walk, keys = self.walk, self.keys
+        members: dict[str, list[str]] = {}
+        last_computed: dict[str, int] = {}
+        for k, (t, key) in enumerate(zip(walk.tensors, keys, strict=True)):
+            if key is None or id(t) in self.protected:
+                continue
+            if t.grad_fn is None:
+                members.setdefault(key, []).append(f"t{k}")
+            else:
+                members.setdefault(key, []).extend(self._with_op(t))
+                last_computed[key] = k
+        # Layers in the order they are computed; one with no computation (a lone W) last.
+        order = sorted(members, key=lambda key: last_computed.get(key, len(walk.tensors)))
+        for key in order[:-1]:
+            if self.count() <= max_nodes:
+                break
+            if len(members[key]) > 1:
+                self._merge(members[key], "layers" if key.startswith("layer ") else "name scopes", key)
+
+    def _collapse_unnamed(self, max_nodes: int) -> None:
+        """Each connected stretch of unnamed intermediates outside the layers becomes one box."""
         walk = self.walk
         leader: dict[str, str] = {}
 
@@ -488,7 +653,7 @@ class _Layout:
                 node = leader[node]
             return node
 
-        unnamed = [t for t in walk.tensors if self._unnamed(t)]
+        unnamed = [t for t in walk.tensors if self._unnamed(t) and self.keys[walk.k(t)] is None]
         unnamed_ids = {id(t) for t in unnamed}
         for t in unnamed:
             members = self._with_op(t)
@@ -522,18 +687,22 @@ class _Layout:
         if rest:
             self._merge(rest, "the part farthest from the output")
 
-    def drawn_edges(self) -> list[tuple[str, str, str, int]]:
-        """(drawn source, drawn target, original target, input position); edges inside a box dropped."""
-        seen: set[tuple[str, str]] = set()
+    def drawn_edges(self) -> list[tuple[str, str, str, int, bool]]:
+        """(drawn source, drawn target, original target, input position, whether it is the only
+        edge drawn as this one); edges inside a box dropped, edges to or from a box drawn once."""
+        seen: dict[tuple[str, str], int] = {}
         result = []
         for source, target, position in self.edges:
             a, b = self.drawn_as[source], self.drawn_as[target]
             collapsed = a in self.groups or b in self.groups
-            if a == b or (collapsed and (a, b) in seen):
+            if a == b:
                 continue
-            seen.add((a, b))
+            if collapsed and (a, b) in seen:
+                seen[(a, b)] += 1
+                continue
+            seen[(a, b)] = 1
             result.append((a, b, target, position))
-        return result
+        return [(a, b, target, position, seen[(a, b)] == 1) for a, b, target, position in result]
 
 
 # --------------------------------------------------------------------------- DOT
@@ -551,6 +720,7 @@ class _Frame:
     dim: bool = False                              # dim what is not highlighted
     current: str | None = None                     # the stepper's node
     caption: str = ""
+    notes: dict[int, str] = field(default_factory=dict)   # id(tensor) -> a line under its box
 
 
 def _cell(text: str, *, bold: bool = False, italic: bool = False, color: str | None = None,
@@ -583,11 +753,10 @@ def _tensor_label(walk: _Walk, t: Tensor, frame: _Frame, dimmed: bool, drawn: st
         value_style["size"] = 11
     rows.append(_lines(_value_lines(t._data), **value_style))
     grad_row = ""
-    name = walk.symbol_name(t)
     if frame.backward and t.requires_grad:
         red = DIM_TEXT if dimmed else GRADIENT_RED
         gradient = frame.gradients.get(id(t))
-        left = f"d{walk.symbol_name(walk.root)}/d{name}"
+        left = f"d{_after_d(walk.names[walk.k(walk.root)])}/d{_after_d(walk.names[k])}"
         if gradient is None:
             grad_row = _cell(_esc(f"{left} = ?"), color=DIM_TEXT)
         elif gradient.size == 1:
@@ -609,6 +778,9 @@ def _tensor_label(walk: _Walk, t: Tensor, frame: _Frame, dimmed: bool, drawn: st
     body = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
     if grad_row:
         body += f"<HR/><TR><TD>{grad_row}</TD></TR>"
+    if id(t) in frame.notes:
+        note_color = DIM_TEXT if dimmed else (GRADIENT_RED if frame.backward else "#333333")
+        body += f"<TR><TD>{_lines(frame.notes[id(t)].splitlines(), color=note_color)}</TD></TR>"
     outline = f' COLOR="{color}"' if color else ""
     return (f'<<TABLE BORDER="{border}"{outline} CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" '
             f'BGCOLOR="{fill}"{style}>{body}</TABLE>>')
@@ -642,13 +814,13 @@ def _build(walk: _Walk, layout: _Layout, frame: _Frame, legend: bool, title: str
     dot = graphviz.Digraph("computation_graph")
     # Left to right, local derivatives are xlabels placed beside the edges: they need longer edges.
     dot.attr(rankdir=rankdir, fontname=FONT, fontsize="13", nodesep="0.25",
-             ranksep="0.8" if frame.backward and rankdir in ("LR", "RL") else "0.45",
+             ranksep="0.45",
              labelloc="t", labeljust="l", bgcolor="white", forcelabels="true")
     dot.attr("node", fontname=FONT, fontsize="12")
     dot.attr("edge", fontname=FONT, fontsize="11", arrowsize="0.7")
     heading = [_esc(line) for line in (title, frame.caption) if line]
     if layout.note:
-        heading.append(_cell(_esc(layout.note), color="#a00000"))
+        heading += [_cell(_esc(line), color="#a00000") for line in layout.note.splitlines()]
     if heading:
         dot.attr(label="<" + "<BR ALIGN=\"LEFT\"/>".join(heading) + "<BR ALIGN=\"LEFT\"/>>")
 
@@ -678,8 +850,9 @@ def _build(walk: _Walk, layout: _Layout, frame: _Frame, legend: bool, title: str
                      color=HIGHLIGHT if lit else (DIM_LINE if dimmed(node) else "#555555"),
                      fontcolor=DIM_TEXT if dimmed(node) else "black", penwidth="3" if lit else "1",
                      margin="0.04", width="0.4", height="0.4", tooltip=t.grad_fn.op.name)  # type: ignore[union-attr]
-    for a, b, target, position in layout.drawn_edges():
-        _draw_edge(dot, walk, layout, frame, (a, b), target, position, dimmed(a) or dimmed(b), rankdir)
+    for a, b, target, position, alone in layout.drawn_edges():
+        _draw_edge(dot, walk, layout, frame, (a, b), (target, position, alone), dimmed(a) or dimmed(b),
+                   rankdir)
     if legend:
         _draw_legend(dot, walk, frame)
     return dot.source
@@ -690,41 +863,61 @@ def _draw_group(dot: graphviz.Digraph, walk: _Walk, name: str, group: _Group, fr
     ops = [walk.tensors[int(m[2:])] for m in group.members if m.startswith("op")]
     symbols = list(dict.fromkeys(t.grad_fn.op.symbol for t in ops))  # type: ignore[union-attr]
     shown = ", ".join(symbols[:6]) + (", …" if len(symbols) > 6 else "")
-    tensors = sum(m.startswith("t") for m in group.members)
-    lines = [f"… {len(ops)} ops, {tensors} tensors", f"({group.reason})"]
-    if shown:
-        lines.insert(1, shown)
+    tensors = [walk.tensors[int(m[1:])] for m in group.members if m.startswith("t")]
+    text = DIM_TEXT if dimmed else None
+    if group.title:
+        # layer 1: W1, b1 → Z1, A1 and its ops; the names say what is inside.
+        leaves = [str(t.name) for t in tensors if t.grad_fn is None and t.name]
+        results = [str(t.name) for t in tensors if t.grad_fn is not None and t.name]
+        inside = ", ".join(leaves[:4]) + (" → " if leaves and results else "") + ", ".join(results[:4])
+        rows = [_cell(_esc(group.title), bold=True, color=text, size=13)]
+        rows += [_lines([line], color=text) for line in (inside, f"{len(ops)} ops: {shown}") if line]
+        rows.append(_lines(["(collapsed by the size guard)"], color=text or "#666666", size=10))
+    else:
+        rows = [_lines([line], color=text) for line in (f"… {len(ops)} ops, {len(tensors)} tensors", shown)
+                if line]
+        rows.append(_lines([f"({group.reason})"], color=text))
     lit = name == frame.current or name in frame.highlight_nodes
-    dot.node(name, "<" + _lines(lines, color=DIM_TEXT if dimmed else None) + ">", shape="box",
+    dot.node(name, "<" + "<BR/>".join(rows) + ">", shape="box",
              style="rounded,filled,dashed", fillcolor="#ffffff" if dimmed else COLLAPSED_FILL,
              color=HIGHLIGHT if lit else "#8e7cc3", penwidth="3" if lit else "1")
 
 
 def _draw_edge(dot: graphviz.Digraph, walk: _Walk, layout: _Layout, frame: _Frame, drawn: tuple[str, str],
-               target: str, position: int, dimmed: bool, rankdir: str) -> None:
-    """One edge; ``target`` is the original node it enters, ``position`` the op's input number."""
+               original: tuple[str, int, bool], dimmed: bool, rankdir: str) -> None:
+    """One edge. ``original``: the node it enters in the full graph, the op's input number there,
+    and whether no other edge is drawn as this one (then it can carry that edge's label)."""
     a, b = drawn
+    target, position, alone = original
     attributes: dict[str, str] = {}
-    collapsed = a in layout.groups or b in layout.groups
     term = None
-    if target.startswith("op") and not collapsed:
+    if target.startswith("op"):
         k = _number_of(target)
         consumer = walk.tensors[k]
         inputs = consumer.grad_fn.parents  # type: ignore[union-attr]
         parent = inputs[position]
-        term = frame.terms.get((k, position))
-        roles = _ROLES.get(consumer.grad_fn.op.name)  # type: ignore[union-attr]
-        if not frame.backward and roles and len(inputs) == len(roles):
-            attributes.update(label=roles[position], fontcolor="#666666", fontsize="9")
-        if frame.backward and not parent.requires_grad:
+        if b not in layout.groups and alone:   # out of a box into a drawn op: still one input
+            term = frame.terms.get((k, position))
+            roles = _ROLES.get(consumer.grad_fn.op.name)  # type: ignore[union-attr]
+            if not frame.backward and roles and len(inputs) == len(roles):
+                role = roles[position]
+                if len(role) == 1:     # the + and − of a subtraction: bold and large, easy to see
+                    attributes.update(label=f"<{_cell(_esc(role), bold=True)}>", fontcolor=ROLE_TEXT,
+                                      fontsize="16")
+                else:                  # "A in A @ B", "numerator": a quiet reminder
+                    attributes.update(label=role, fontcolor="#666666", fontsize="10")
+        if frame.backward and not parent.requires_grad and a not in layout.groups:
             attributes.update(color="#b0b0b0", style="dashed", arrowhead="none")
     if frame.backward:
         attributes.setdefault("dir", "back")
         if term is not None:
-            # Left to right, a label beside an edge would add a rank and push the boxes apart:
-            # an xlabel is placed after layout instead. Top to bottom, labels sit beside edges.
-            where = "xlabel" if rankdir in ("LR", "RL") else "label"
-            attributes.update({where: f"<{_cell(_esc(_edge_derivative(walk, term)))}>"},
+            # A plain label, not an xlabel: graphviz makes room for it, so labels never overlap.
+            text = _edge_derivative(walk, term)
+            lines = [text]
+            if len(text) > EDGE_LINE and " = " in text:    # ∂(w1x1 + w2x2)/∂w1x1 over = 1: narrower
+                cut = text.rindex(" = ")
+                lines = [text[:cut], text[cut + 1:]]
+            attributes.update(label="<" + "<BR/>".join(_cell(_esc(line)) for line in lines) + ">",
                               fontcolor=GRADIENT_RED)
         attributes.setdefault("color", GRADIENT_RED)
     if (a, b) in frame.highlight_edges:
@@ -734,30 +927,40 @@ def _draw_edge(dot: graphviz.Digraph, walk: _Walk, layout: _Layout, frame: _Fram
     dot.edge(a, b, **attributes)
 
 
+def _kind_text(walk: _Walk, kind: str) -> str:
+    """The legend's words for a kind; leaves that require grad are parameters only when named so."""
+    if kind != "parameter":
+        return KIND_TEXT[kind]
+    leaves = [walk.names[walk.k(t)] for t in walk.tensors if walk.kind(t) == "parameter"]
+    if all(_PARAMETER_NAME.fullmatch(name) for name in leaves):
+        return KIND_TEXT[kind]
+    return "input that requires grad"    # a, b, c in J = 3(a + bc): no one trains them
+
+
 def _draw_legend(dot: graphviz.Digraph, walk: _Walk, frame: _Frame) -> None:
     kinds = [kind for kind in KIND_FILL if any(walk.kind(t) == kind for t in walk.tensors)]
-    swatches = [(KIND_FILL[kind], ' STYLE="dashed"' if kind == "input" else "", KIND_TEXT[kind])
+    swatches = [(KIND_FILL[kind], ' STYLE="dashed"' if kind == "input" else "", _kind_text(walk, kind))
                 for kind in kinds]
     swatches.append((OP_FILL, ' STYLE="rounded"', "operation (+, ×, @, σ, …)"))
+    # One table of two columns: a swatch and its words. The notes sit in the words' column, so
+    # a long note widens that column only and the swatches stay next to their words.
     rows = "".join(f'<TR><TD BGCOLOR="{fill}" BORDER="1"{style} WIDTH="16" HEIGHT="12" FIXEDSIZE="TRUE"></TD>'
                    f'<TD ALIGN="LEFT">{_esc(text)}</TD></TR>' for fill, style, text in swatches)
     notes = []
     if frame.backward:
-        root, name = walk.symbol_name(walk.root), walk.names[walk.k(walk.root)]
+        name = walk.names[walk.k(walk.root)]
+        root = _after_d(name)
         notes.append(f"node: d{root}/dx, how fast {name} changes with x")
         notes.append("edge: the local derivative ∂out/∂in")
         if any(term.local is None for term in frame.terms.values()):
-            notes.append("(for tensors: how the op turns dout into din; dX is short for dJ/dX)")
+            notes.append(f"(for tensors: how the op turns dout into din; dX is short for d{root}/dX)")
     else:
         notes.append("edges: inputs → op → result")
     if frame.highlight_nodes and frame.current is None:
         notes.append("orange: the paths from the highlighted tensor to the output")
-    note_rows = "".join(f'<TR><TD ALIGN="LEFT">{_esc(note)}</TD></TR>' for note in notes)
-    dot.node("legend", f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="1" CELLPADDING="1">'
-                       f'<TR><TD ALIGN="LEFT"><B>Legend</B></TD></TR>'
-                       f'<TR><TD ALIGN="LEFT"><TABLE BORDER="0" CELLSPACING="3" CELLPADDING="1">{rows}'
-                       f"</TABLE></TD></TR>"
-                       f"{note_rows}</TABLE>>",
+    note_rows = "".join(f'<TR><TD></TD><TD ALIGN="LEFT">{_esc(note)}</TD></TR>' for note in notes)
+    dot.node("legend", f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="1">'
+                       f'<TR><TD ALIGN="LEFT" COLSPAN="2"><B>Legend</B></TD></TR>{rows}{note_rows}</TABLE>>',
              shape="box", style="rounded", color="#bbbbbb", fontsize="10", margin="0.1")
 
 
@@ -926,6 +1129,22 @@ def _as_tensors(highlight: Tensor | Sequence[Tensor] | None) -> list[Tensor]:
     return [_check_tensor(t, "graph(highlight=...)") for t in items]
 
 
+def _check_notes(walk: _Walk, notes: Mapping[Tensor, str] | None) -> dict[int, str]:
+    if notes is None:
+        return {}
+    if not isinstance(notes, Mapping):
+        raise InputTypeError(f"graph(notes=...) expects a dict tensor → text, got {notes!r:.60}.")
+    checked = {}
+    for t, text in notes.items():
+        _check_tensor(t, "graph(notes=...)")
+        if not isinstance(text, str):
+            raise InputTypeError(f"graph(notes=...): each note must be a str, got {text!r:.60}.")
+        if id(t) not in walk.number:
+            raise InputValueError("graph(notes=...): a noted tensor is not part of this graph.")
+        checked[id(t)] = text
+    return checked
+
+
 def _frame_terms(walk: _Walk, steps: Sequence[_Step]) -> dict[tuple[int, int], _Term]:
     return {(walk.k(term.consumer), term.input_index): term for step in steps for term in step.terms}
 
@@ -965,24 +1184,28 @@ def _paths_to_output(walk: _Walk, layout: _Layout,
 
 def graph(t: Tensor, backward: bool = False, highlight: Tensor | Sequence[Tensor] | None = None,
           max_nodes: int | None = 30, legend: bool = True, title: str | None = None,
-          rankdir: str | None = None) -> Graph:
+          rankdir: str | None = None, notes: Mapping[Tensor, str] | None = None) -> Graph:
     """Draw the computation graph behind ``t``: tensors as boxes, ops as circles.
 
     Forward view: each tensor's name, shape and value (and ``.grad`` once ``backward()`` ran).
     ``backward=True``: each tensor shows dJ/dtensor and each edge the local derivative of the
     chain rule — ∂v/∂a = 1, ∂u/∂b = c = 2 for scalars, the op's rule (dZ · Aᵀ, dA ⊙ (1 − A²))
     for tensors. ``highlight`` (a tensor or several) marks the paths from it to ``t``.
-    Above ``max_nodes`` nodes, long chains, name scopes ("layer1.W") and unnamed stretches are
-    collapsed into boxes, with a note saying so. Shallow graphs run left to right as in the
-    lesson, deeper ones top to bottom; ``rankdir="LR"`` or ``"TB"`` chooses.
+    Above ``max_nodes`` nodes, the graph is collapsed into boxes, with a note at the top saying
+    so: long chains and unnamed stretches outside the layers first, then whole layers from the
+    first (W1, b1, Z1, A1 are layer 1; "layer1.W" the scope layer1), then what is farthest from
+    the output; the inputs, the last layer and the loss stay drawn. Shallow graphs run left to
+    right as in the lesson, deeper ones top to bottom; ``rankdir="LR"`` or ``"TB"`` chooses.
+    ``notes`` puts a teacher's line of text under a tensor's box: ``notes={z: "dz = a − y"}``.
     """
     _check_tensor(t, "graph()")
     _check_options(max_nodes, rankdir, legend, title)
     backward = _checks.flag(backward, "graph(backward=...)")
     sources = _as_tensors(highlight)
     walk = _Walk(t)
-    layout = _Layout(walk, max_nodes, {id(s) for s in sources})
-    frame = _Frame(backward=backward, gradients={}, terms={})
+    noted = _check_notes(walk, notes)
+    layout = _Layout(walk, max_nodes, {id(s) for s in sources} | set(noted))
+    frame = _Frame(backward=backward, gradients={}, terms={}, notes=noted)
     if backward:
         replayed = _replay(t)
         frame.gradients = {id(step.tensor): step.gradient for step in replayed}
@@ -1046,7 +1269,7 @@ def steps(t: Tensor, max_nodes: int | None = 30, legend: bool = False, rankdir: 
 def save_steps(t: Tensor, path: str | os.PathLike[str] = "backprop.html", **options: Any) -> Path:
     """One self-contained HTML page that steps through backprop: previous/next buttons, a slider.
 
-    The frames are inline SVG; the page loads nothing from the network.
+    The frames are inline SVG; the page loads nothing from the network and names no URL.
     """
     path = _checks.path(path, "save_steps(path)")
     frames = steps(t, **options)
@@ -1054,6 +1277,9 @@ def save_steps(t: Tensor, path: str | os.PathLike[str] = "backprop.html", **opti
     for number, frame in enumerate(frames):
         svg = frame.pipe("svg").decode("utf-8")
         svg = svg[svg.index("<svg"):]          # drop the XML prolog and DOCTYPE: inline SVG
+        # HTML knows inline SVG (and xlink:title) without namespace declarations: the page then
+        # holds no URL at all, not even the namespace names that look like one.
+        svg = _XMLNS.sub("", svg)
         hidden = "" if number == 0 else " hidden"
         pictures.append(f'<figure class="frame"{hidden}><figcaption>{_esc(frame.caption)}</figcaption>'
                         f"\n{svg}</figure>")
@@ -1061,6 +1287,66 @@ def save_steps(t: Tensor, path: str | os.PathLike[str] = "backprop.html", **opti
     _write(path, page.replace("{frames}", "\n".join(pictures)).encode("utf-8"), "save_steps")
     return path
 
+
+# --------------------------------------------------------------------------- the lesson's pictures
+
+
+def _logistic_loss_forward(a: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return -(y * np.log(a) + (1 - y) * np.log1p(-a))
+
+
+# The lesson's L(a, y) = −(y log a + (1 − y) log(1 − a)) as one op, so that the picture of one
+# example is the lesson's z → a → L. (Training uses binary_cross_entropy_with_logits instead,
+# which never forms log 0.) Its rule for a is the lesson's da = −y/a + (1 − y)/(1 − a).
+logistic_loss = Op("logistic_loss", "L", _logistic_loss_forward,
+                   lambda g, out, a, y: g * ((1 - y) / (1 - a) - y / a),
+                   lambda g, out, a, y: g * ops.log((1 - a) / a),
+                   rules=("⊙ (−y/a + (1 − y)/(1 − a))", "⊙ log((1 − a)/a)"), operands="ay")
+
+
+def _lesson() -> Tensor:
+    """J = 3(a + bc) at a = 5, b = 3, c = 2: u = bc = 6, v = a + u = 11, J = 3v = 33."""
+    a, b, c = (Tensor(x, requires_grad=True, name=n) for x, n in ((5.0, "a"), (3.0, "b"), (2.0, "c")))
+    u = (b * c).named("u")
+    v = (a + u).named("v")
+    return (3 * v).named("J")
+
+
+def _logistic_regression() -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """One example of the lesson: z = w1·x1 + w2·x2 + b, a = σ(z), L(a, y); returns L, z, a, y."""
+    x1, x2, y = Tensor(2.0, name="x1"), Tensor(1.0, name="x2"), Tensor(1.0, name="y")
+    w1, w2, b = (Tensor(x, requires_grad=True, name=n) for x, n in ((0.3, "w1"), (-0.2, "w2"), (0.1, "b")))
+    z = ((w1 * x1).named("w1x1") + (w2 * x2).named("w2x2") + b).named("z")  # w1x1 + w2x2 unnamed
+    a = z.sigmoid().named("a")
+    return logistic_loss(a, y).named("L"), z, a, y
+
+
+def save_lesson_pictures(out_dir: str | os.PathLike[str] = "graphs", format: str = "svg") -> list[Path]:
+    """The lesson's pictures, as ``python -m tinygrad_course graph`` writes them; returns the paths.
+
+    ``lesson_forward`` and ``lesson_backward`` (J = 3(a + bc)), ``logistic_regression_forward``
+    and ``logistic_regression_backward`` (one example, left to right: z = w1·x1 + w2·x2 + b,
+    a = σ(z), L, with dz = a − y at z) in ``format`` ("svg" or "png"), and ``backprop_steps.html``.
+    """
+    out = _checks.path(out_dir, "save_lesson_pictures(out_dir)")
+    if not isinstance(format, str) or format not in ("svg", "png"):
+        raise InputValueError(f"save_lesson_pictures(format={format!r:.40}): expected 'svg' or 'png'.")
+    J = _lesson()
+    J.backward()
+    written = save_graphs(J, out, "lesson", format, title="The lesson's graph: J = 3(a + bc)")
+    L, z, a, y = _logistic_regression()
+    L.backward()
+    dz = f"dz = a − y\n= {_number(a.item())} − {_number(y.item())} = {_number(float(z.grad))}"  # type: ignore[arg-type]
+    title = ("Logistic regression, one example: z = w1x1 + w2x2 + b, a = σ(z), "
+             "L(a, y) = −(y log a + (1 − y) log(1 − a))")
+    written.append(graph(L, title=title, rankdir="LR").save(out / f"logistic_regression_forward.{format}"))
+    written.append(graph(L, backward=True, title=title + "; backprop: dz = a − y", rankdir="LR",
+                         notes={z: dz}).save(out / f"logistic_regression_backward.{format}"))
+    written.append(save_steps(J, out / "backprop_steps.html"))
+    return written
+
+
+_XMLNS = re.compile(r"""\s+xmlns(?::\w+)?\s*=\s*("[^"]*"|'[^']*')""")
 
 _PAGE = """<!DOCTYPE html>
 <html lang="en">
@@ -1113,9 +1399,10 @@ def explain(t: Tensor, file: IO[str] | None = None) -> None:
 
         dJ/dJ = 1
         dJ/dv = 3
-        dJ/da = dJ/dv · dv/da = 3 · 1 = 3
         dJ/du = dJ/dv · dv/du = 3 · 1 = 3
+        dJ/dc = dJ/du · du/dc = 3 · 3 = 9
         dJ/db = dJ/du · du/db = 3 · 2 = 6
+        dJ/da = dJ/dv · dv/da = 3 · 1 = 3
 
     For tensors each line gives the rule (dX is short for dJ/dX) and the gradient's values.
     """
