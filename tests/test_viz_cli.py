@@ -101,5 +101,14 @@ def test_lesson_pictures_draw_logistic_regression_as_the_lesson(tmp_path: Path) 
 def test_lesson_pictures_in_png(tmp_path: Path) -> None:
     written = viz.save_lesson_pictures(tmp_path / "png", "png")
     assert all(p.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") for p in written[:4])
-    with pytest.raises(InputValueError, match="'svg' or 'png'"):
+    with pytest.raises(InputValueError, match="expected 'svg', 'png' or 'dot'"):
         viz.save_lesson_pictures(tmp_path, "pdf")
+
+
+def test_lesson_pictures_as_dot_need_no_renderer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(viz, "_scripts_directories", lambda: [tmp_path])
+    monkeypatch.setenv("PATH", str(tmp_path))  # neither graphviz-pure nor dot can be found
+    written = viz.save_lesson_pictures(tmp_path, "dot")
+    assert [p.name for p in written] == [f"{name}_{view}.dot" for name in ("lesson", "logistic_regression")
+                                         for view in ("forward", "backward")]
+    assert all(p.read_text(encoding="utf-8").startswith("digraph") for p in written)

@@ -80,11 +80,8 @@ def _training_step_graphs(out: Path, X: np.ndarray, Y: np.ndarray, model: Binary
     from .functional import binary_cross_entropy_with_logits
     from .viz import save_graphs
 
-    W1, b1, W2, b2 = (dict(model.named_parameters())[name] for name in ("W1", "b1", "W2", "b2"))
-    Z1 = (W1 @ Tensor(X, name="X") + b1).named("Z1")
-    A1 = Z1.tanh().named("A1")
-    Z2 = (W2 @ A1 + b2).named("Z2")
-    J = binary_cross_entropy_with_logits(Z2, Tensor(Y, name="Y")).named("J")
+    # The model names its own steps the course's way (Z1, A1, Z2); the data and the cost are ours.
+    J = binary_cross_entropy_with_logits(model(Tensor(X, name="X")), Tensor(Y, name="Y")).named("J")
     model.zero_grad()
     J.backward()
     return save_graphs(J, out, "training_step",
@@ -232,35 +229,11 @@ def graph(args: argparse.Namespace) -> int:
     """
     from . import viz
 
-    fmt = args.format
     out = _checks.output_folder(args.out, "--out", "a folder for the graphs (created if missing)")
-    a, b, c = (Tensor(x, requires_grad=True, name=n) for x, n in ((5.0, "a"), (3.0, "b"), (2.0, "c")))
-    u = (b * c).named("u")
-    v = (a + u).named("v")
-    lesson = (3 * v).named("J")
-    lesson.backward()
-    written = viz.save_graphs(lesson, out, "lesson", fmt, title="The lesson's graph: J = 3(a + bc)")
-    # One example of logistic regression, every step named as in the lesson:
-    # z = w1·x1 + w2·x2 + b, a = σ(z), L = −(y log a + (1 − y) log(1 − a)).
-    x1, x2, y = Tensor(2.0, name="x1"), Tensor(1.0, name="x2"), Tensor(1.0, name="y")
-    w1, w2, bias = (Tensor(x, requires_grad=True, name=n)
-                    for x, n in ((0.3, "w1"), (-0.2, "w2"), (0.1, "b")))
-    w1x1, w2x2 = (w1 * x1).named("w1·x1"), (w2 * x2).named("w2·x2")
-    z = ((w1x1 + w2x2).named("w1·x1 + w2·x2") + bias).named("z")
-    p = z.sigmoid().named("a")
-    y_log_a = (y * p.log().named("log a")).named("y log a")
-    log_1_minus_a = (1 - p).named("1 − a").log().named("log(1 − a)")
-    other = ((1 - y).named("1 − y") * log_1_minus_a).named("(1−y) log(1−a)")
-    loss = (-(y_log_a + other).named("−L")).named("L")
-    loss.backward()
-    title = (f"Logistic regression, one example: a = σ(z) = {p.item():.4g}, y = {y.item():g}; "
-             f"backprop gives dz = a − y = {z.grad:.4g}".replace("-", "−"))
-    written += viz.save_graphs(loss, out, "logistic_regression", fmt, title=title, max_nodes=None)
-    if fmt == "dot":
+    written = viz.save_lesson_pictures(out, args.format)
+    if args.format == "dot":
         print("backprop_steps.html not written: the stepper's frames are rendered pictures; "
               "use --format svg or png for it.", file=sys.stderr)
-    else:
-        written.append(viz.save_steps(lesson, out / "backprop_steps.html"))
     for path in written:
         print(path)
     return 0

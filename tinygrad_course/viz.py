@@ -775,7 +775,9 @@ def _tensor_label(walk: _Walk, t: Tensor, frame: _Frame, dimmed: bool, drawn: st
     fill = "#ffffff" if dimmed else KIND_FILL[kind]
     if kind == "output" and border == "1":
         border = "2"
-    body = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
+    # A minimum width: the renderer's text metrics run narrow, and a one-letter input (x1, y)
+    # would otherwise sit in a box its own text spills out of.
+    body = "".join(f'<TR><TD WIDTH="44">{row}</TD></TR>' for row in rows)
     if grad_row:
         body += f"<HR/><TR><TD>{grad_row}</TD></TR>"
     if id(t) in frame.notes:
@@ -1326,11 +1328,12 @@ def save_lesson_pictures(out_dir: str | os.PathLike[str] = "graphs", format: str
 
     ``lesson_forward`` and ``lesson_backward`` (J = 3(a + bc)), ``logistic_regression_forward``
     and ``logistic_regression_backward`` (one example, left to right: z = w1·x1 + w2·x2 + b,
-    a = σ(z), L, with dz = a − y at z) in ``format`` ("svg" or "png"), and ``backprop_steps.html``.
+    a = σ(z), L, with dz = a − y at z) in ``format`` ("svg", "png", or "dot", which needs no
+    renderer), and ``backprop_steps.html`` (not for "dot": its frames are rendered pictures).
     """
     out = _checks.path(out_dir, "save_lesson_pictures(out_dir)")
-    if not isinstance(format, str) or format not in ("svg", "png"):
-        raise InputValueError(f"save_lesson_pictures(format={format!r:.40}): expected 'svg' or 'png'.")
+    if not isinstance(format, str) or format not in ("svg", "png", "dot"):
+        raise InputValueError(f"save_lesson_pictures(format={format!r:.40}): expected 'svg', 'png' or 'dot'.")
     J = _lesson()
     J.backward()
     written = save_graphs(J, out, "lesson", format, title="The lesson's graph: J = 3(a + bc)")
@@ -1342,7 +1345,8 @@ def save_lesson_pictures(out_dir: str | os.PathLike[str] = "graphs", format: str
     written.append(graph(L, title=title, rankdir="LR").save(out / f"logistic_regression_forward.{format}"))
     written.append(graph(L, backward=True, title=title + "; backprop: dz = a − y", rankdir="LR",
                          notes={z: dz}).save(out / f"logistic_regression_backward.{format}"))
-    written.append(save_steps(J, out / "backprop_steps.html"))
+    if format != "dot":
+        written.append(save_steps(J, out / "backprop_steps.html"))
     return written
 
 
