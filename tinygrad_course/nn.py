@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
@@ -190,21 +189,8 @@ class Module:
     def load(self, path: str | os.PathLike[str]) -> Module:
         """Read parameters written by ``save`` into this model (which must have the same shape)."""
         path = _checks.path(path, "load(path)")
-        try:
-            # Our own file handle: closed even when np.load fails half-way (no ResourceWarning).
-            with open(path, "rb") as file:
-                archive = np.load(file, allow_pickle=False)
-                if not isinstance(archive, Mapping):
-                    raise ValueError("a single array, not an .npz archive")
-                with archive:
-                    state = {name: archive[name] for name in archive.files}
-        except FileNotFoundError:
-            raise ModelNotFoundError(f"no saved model at {str(path)!r}.") from None
-        except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
-            raise InputValueError(
-                f"{str(path)!r} is not a model file written by Module.save() (an .npz archive of "
-                f"numpy arrays): {error}"
-            ) from None
+        state = _checks.read_npz(path, "load(path)", missing=ModelNotFoundError,
+                                 expected="a model file written by Module.save() (an .npz archive of arrays)")
         saved_as = state.get(ARCHITECTURE_KEY)
         try:
             return self.load_state_dict(state)
