@@ -134,8 +134,10 @@ def test_the_random_graph_property_catches_a_wrong_entry_in_the_op_table(
     with pytest.raises(GradcheckError) as failure:
         _random_graph_property(list(ops.TABLE))()  # type: ignore[operator]
     example = _falsifying_example(failure)
-    assert re.search(r"\n        return x[01] \* x[01]\n", example), example
-    assert example.count("\n") <= 6  # one step: the def, the return, the call, and hypothesis's frame
+    # A product, of at most two steps: swapped factors agree where a = b, which is where shrinking
+    # takes the inputs (both to 1.0), so the smallest failure may multiply by a step, as x1 * (x1 + x0).
+    assert re.search(r"\n        return (x[01]|v1) \* (x[01]|v1)\n", example), example
+    assert example.count("\n") <= 5, example  # the def, at most two steps, the call, hypothesis's frame
 
 
 # --------------------------------------------------------------------------- properties over tensors()

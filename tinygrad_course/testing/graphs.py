@@ -23,6 +23,7 @@ larger than 100 — judged on the graph's own input values while it is drawn.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -227,13 +228,23 @@ def _matmul(b: _Builder, op: Op) -> Choice:
 
 
 def _transpose(b: _Builder, op: Op) -> Choice:
-    i = b.pick(lambda v: v.ndim >= 2)
+    # Backward must transpose by the inverse permutation, which only differs from the permutation
+    # itself with three axes or more: such values are preferred, and half the draws are such
+    # permutations (the other half x.T and the permutations that undo themselves).
+    i = b.pick(lambda v: v.ndim >= 3)
+    if i is None:
+        i = b.pick(lambda v: v.ndim >= 2)
     if i is None:
         return None
     ndim = b.values[i].ndim
-    axes = b.draw(st.none() | st.permutations(range(ndim)).flatmap(
-        lambda order: st.tuples(*[st.sampled_from([axis, axis - ndim]) for axis in order])))
-    return (i,), {"axes": axes}
+    orders = list(itertools.permutations(range(ndim)))
+    undo_themselves = [order for order in orders if all(order[axis] == k for k, axis in enumerate(order))]
+    others = [order for order in orders if order not in undo_themselves]
+    rest = st.sampled_from([*undo_themselves, None])
+    order = b.draw(st.sampled_from(others) | rest if others else rest)
+    if order is None:  # x.T
+        return (i,), {"axes": None}
+    return (i,), {"axes": tuple(b.draw(st.sampled_from([axis, axis - ndim])) for axis in order)}
 
 
 def _reshape(b: _Builder, op: Op) -> Choice:
@@ -410,6 +421,10 @@ def computation_graphs(ops: Iterable[str | Op] | None = None, max_nodes: int = 6
     axes, each of length 1 or ``n ≤ max_side``; they are float64 tensors with
     ``requires_grad=True``, named ``x0``, ``x1``, .... Nodes whose result the output does not
     use are dropped, so the printed function is exactly what matters.
+
+    The number of steps and of input axes are each the larger of two uniform draws, so most
+    graphs are several steps deep on inputs of several axes, and ``n ≥ 2`` unless
+    ``max_side=1``; hypothesis still shrinks a failure to one step on scalars where it can.
     """
     op_list = _resolve(ops)
     for name, value, least in (("max_nodes", max_nodes, 1), ("n_inputs", n_inputs, 1),
@@ -426,20 +441,23 @@ def computation_graphs(ops: Iterable[str | Op] | None = None, max_nodes: int = 6
 @st.composite
 def _graphs(draw: Callable[..., Any], op_list: list[Op], max_nodes: int, n_inputs: int, max_side: int,
             max_dims: int) -> ComputationGraph:
-    side = draw(st.integers(1, max_side))
+    n_steps = _mostly_high(draw, 1, max_nodes)
+    # n ≥ 2: whether a side is 1 is each axis's own draw (with n = 1 every side of the graph was).
+    side = draw(st.integers(min(2, max_side), max_side))
+    shapes = [tuple(draw(st.sampled_from([1, side])) for _ in range(_mostly_high(draw, 0, max_dims)))
+              for _ in range(n_inputs)]
     magnitudes = st.floats(0.25, 2.0)
     inputs = []
-    for _ in range(n_inputs):
-        shape = tuple(draw(st.sampled_from([1, side])) for _ in range(draw(st.integers(0, max_dims))))
+    for shape in shapes:
         # Some inputs all positive, so that log, sqrt and pow find arguments.
         positive = draw(st.booleans())
         elements = magnitudes if positive else magnitudes | magnitudes.map(lambda v: -v)
-        inputs.append(draw(hnp.arrays(np.float64, shape, elements=elements)))
+        # One draw per element, not hnp.arrays: when hypothesis splices examples together, the
+        # array's variable-length draws put every later draw of the example at its simplest value.
+        inputs.append(np.array([draw(elements) for _ in range(int(np.prod(shape)))]).reshape(shape))
     builder = _Builder(draw, side, inputs)
-    for _ in range(draw(st.integers(1, max_nodes))):
-        for _attempt in range(4):
-            if builder.add(draw(st.sampled_from(op_list))):
-                break
+    for _ in range(n_steps):
+        draw(_step(builder, op_list))
     assume(builder.steps)
     return ComputationGraph(
         [Tensor(v, requires_grad=True, name=f"x{k}") for k, v in enumerate(inputs)],
@@ -447,13 +465,31 @@ def _graphs(draw: Callable[..., Any], op_list: list[Op], max_nodes: int, n_input
     )
 
 
+@st.composite
+def _step(draw: Callable[..., Any], builder: _Builder, op_list: list[Op]) -> bool:
+    """One more step, if one of a few ops drawn fits. Its draws form one span of the example, which
+    the shrinker can delete whole while it lowers the number of steps."""
+    builder.draw = draw  # the rules draw through the builder
+    return any(builder.add(draw(st.sampled_from(op_list))) for _attempt in range(4))
+
+
+def _mostly_high(draw: Callable[..., Any], low: int, high: int) -> int:
+    """The larger of two uniform draws from ``low..high``: mostly near ``high``, and shrinks to ``low``."""
+    numbers = st.sampled_from(range(low, high + 1))  # uniform, where st.integers favours its bounds
+    return max(draw(numbers), draw(numbers))
+
+
 def _used_by_output(steps: list[Step], n_inputs: int) -> list[Step]:
-    """The steps the last one depends on, renumbered; the others would only distract a reader."""
-    needed = {n_inputs + len(steps) - 1}
-    for position in range(n_inputs + len(steps) - 1, n_inputs - 1, -1):
-        if position in needed:
-            needed.update(steps[position - n_inputs].operands)
-    kept = [p for p in range(n_inputs, n_inputs + len(steps)) if p in needed]
+    """The steps behind the output, renumbered; the others would only distract a reader.
+
+    The output is the value that depends on the most steps (the newest of those): a step that
+    starts again from an input does not cut the graph short.
+    """
+    behind: list[set[int]] = [set() for _ in range(n_inputs)]  # the steps each value depends on
+    for position, step in enumerate(steps, start=n_inputs):
+        behind.append({position}.union(*(behind[i] for i in step.operands)))
+    output = max(range(n_inputs, len(behind)), key=lambda position: (len(behind[position]), position))
+    kept = sorted(behind[output])
     renumber = {p: p for p in range(n_inputs)} | {p: n_inputs + k for k, p in enumerate(kept)}
     return [Step(steps[p - n_inputs].op, tuple(renumber[i] for i in steps[p - n_inputs].operands),
                  steps[p - n_inputs].params) for p in kept]
