@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tinygrad_course import Tensor, ops
+from tinygrad_course import GradientError, Tensor, ops
 from tinygrad_course.autograd import Op
 from tinygrad_course.testing import (
     ComputationGraph,
@@ -45,6 +45,10 @@ MUTANTS = {
                     lambda g, out, a, b: g * np.asarray(a)),
 }
 FIRST_ORDER_WRONG = ["swapped_factor", "detached_b"]
+# Backward transposes g by the forward's axes instead of their inverse: right whenever the
+# permutation undoes itself (x.T, every matrix), wrong for (1, 2, 0) and the like.
+WRONG_TRANSPOSE = Op("transpose", "ᵀ", lambda a, axes: a.transpose(axes),
+                     lambda g, out, a, axes: ops.transpose(g, axes=axes))
 INPUTS = (Tensor([0.5, -1.5, 2.0]), Tensor([1.25, 0.75, -0.5]))
 
 # A fixed seed and no example database: the same search, and the same shrunk example, every run.
@@ -138,6 +142,34 @@ def test_the_random_graph_property_catches_a_wrong_entry_in_the_op_table(
     # takes the inputs (both to 1.0), so the smallest failure may multiply by a step, as x1 * (x1 + x0).
     assert re.search(r"\n        return (x[01]|v1) \* (x[01]|v1)\n", example), example
     assert example.count("\n") <= 5, example  # the def, at most two steps, the call, hypothesis's frame
+
+
+@pytest.mark.parametrize(
+    ("chosen_ops", "multiple"),
+    [(["add", "exp", "tanh", "sum", WRONG_TRANSPOSE], 1),  # as the mutants above: the profile's 60
+     (None, 8)],                               # as test_op_properties runs it: every op, 8 × 60
+    ids=["five ops", "the whole table"],
+)
+def test_the_random_graph_property_at_the_ci_profile_catches_a_transpose_that_does_not_invert(
+    monkeypatch: pytest.MonkeyPatch, chosen_ops: list[str | Op] | None, multiple: int,
+) -> None:
+    monkeypatch.setitem(ops.TABLE, "transpose", WRONG_TRANSPOSE)
+    ci = settings.get_profile("ci")
+
+    # One failure reported: the misshapen gradient and the wrong values are the same bug.
+    @settings(ci, max_examples=multiple * ci.max_examples, report_multiple_bugs=False)
+    @given(computation_graphs(ops=chosen_ops))
+    def random_graphs_backpropagate_exactly(graph: ComputationGraph) -> None:
+        assert gradgradcheck(graph, *graph.inputs)
+
+    with pytest.raises((GradcheckError, GradientError)) as failure:
+        random_graphs_backpropagate_exactly()
+    assert re.match(r"a backward rule returned a gradient of shape \(|gradcheck failed: the gradient",
+                    str(failure.value)), failure.value
+    example = _falsifying_example(failure)
+    # Shrunk to the transpose alone, of three axes (two cannot tell the mutant from the op).
+    assert re.search(r"\n        return x[01]\.transpose\((-?\d, ){2}-?\d\)\n", example), example
+    assert example.count("\n") <= 4, example
 
 
 # --------------------------------------------------------------------------- properties over tensors()
