@@ -289,6 +289,7 @@ CASES: dict[str, st.SearchStrategy[Case]] = {
     "tanh": _unary("x.tanh()", lambda x: x.tanh(), domain=None, elements=WIDE),
     "softplus": _unary("x.softplus()", lambda x: x.softplus(), domain=None, elements=WIDE),
     "bce_with_logits": _binary("ops.bce_with_logits(z, y)", ops.bce_with_logits, domain_b="unit_interval"),
+    "bce": _binary("ops.bce(a, y)", ops.bce, domain_a="unit_interval", domain_b="unit_interval"),
     "maximum": _selection("maximum(a, b)", maximum),
     "minimum": _selection("minimum(a, b)", minimum),
     "clip": _clip(),

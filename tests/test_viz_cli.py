@@ -93,7 +93,7 @@ def test_lesson_pictures_draw_logistic_regression_as_the_lesson(tmp_path: Path) 
     source = viz.graph(L, rankdir="LR").source
     assert "rankdir=LR" in source
     ops = re.findall(r"tooltip=(\w+)", source)
-    assert sorted(ops) == ["add", "add", "logistic_loss", "mul", "mul", "sigmoid"]
+    assert sorted(ops) == ["add", "add", "bce", "mul", "mul", "sigmoid"]
     forward = svg_texts(tmp_path / "logistic_regression_forward.svg")
     assert "dz = a − y" not in forward and "0.4741" in forward            # L = −log 0.6225
 

@@ -108,6 +108,7 @@ def binary_cross_entropy(probabilities: ArrayLike, targets: ArrayLike,
                          reduction: Reduction = "mean") -> Tensor:
     """``J = (1/m) Σ −(y log a + (1−y) log(1−a))`` from probabilities ``a = σ(z)``.
 
+    One primitive (``ops.bce``) whose rule is the lesson's ``da = −y/a + (1 − y)/(1 − a)``.
     ``a`` is clipped to [ε, 1 − ε] (ε = machine epsilon) so a saturated ``a = 1.0`` gives a
     finite cost; prefer ``binary_cross_entropy_with_logits``, which also keeps the gradient.
     """
@@ -120,8 +121,7 @@ def binary_cross_entropy(probabilities: ArrayLike, targets: ArrayLike,
         raise InputValueError("binary_cross_entropy: probabilities must lie in [0, 1]; for raw scores z "
                               "use binary_cross_entropy_with_logits.")
     eps = float(np.finfo(a.dtype).eps)
-    a = a.clip(eps, 1 - eps)
-    return _reduce(-(y * a.log() + (1 - y) * (1 - a).log()), reduction)
+    return _reduce(ops.bce(a.clip(eps, 1 - eps), y), reduction)
 
 
 def mse_loss(predictions: ArrayLike, targets: ArrayLike, reduction: Reduction = "mean") -> Tensor:

@@ -246,6 +246,18 @@ bce_with_logits = Op("bce_with_logits", "L", _bce_with_logits_forward,
                      lambda g, out, z, y: g * -z,
                      rules=("⊙ (σ(z) − y)", "⊙ (−z)"), operands="zy")
 
+
+def _bce_forward(a: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return -(y * np.log(a) + (1 - y) * np.log1p(-a))
+
+
+# The lesson's L(a, y) = −(y log a + (1 − y) log(1 − a)) from a probability a = σ(z), as one op
+# so that its rule is the lesson's da. Prefer bce_with_logits, which never forms log 0.
+bce = Op("bce", "L", _bce_forward,
+         lambda g, out, a, y: g * ((1 - y) / (1 - a) - y / a),   # da = −y/a + (1 − y)/(1 − a)
+         lambda g, out, a, y: g * log((1 - a) / a),
+         rules=("⊙ (−y/a + (1 − y)/(1 − a))", "⊙ log((1 − a)/a)"), operands="ay")
+
 # --------------------------------------------------------------------------- selections
 
 
@@ -307,5 +319,5 @@ TABLE: dict[str, Op] = {
     op.name: op
     for op in (add, sub, mul, div, power, neg, matmul, transpose, reshape, broadcast_to, getitem,
                scatter_add, sum_, mean, max_, exp, log, sqrt, abs_, relu, leaky_relu, sigmoid,
-               tanh, softplus, bce_with_logits, maximum, minimum, clip, where, concatenate, stack)
+               tanh, softplus, bce_with_logits, bce, maximum, minimum, clip, where, concatenate, stack)
 }

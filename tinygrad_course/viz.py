@@ -36,7 +36,7 @@ import graphviz
 import numpy as np
 
 from . import _checks, ops
-from .autograd import Op, no_grad, topological_order, unbroadcast
+from .autograd import no_grad, topological_order, unbroadcast
 from .errors import FileAccessError, InputTypeError, InputValueError, TinygradCourseError
 from .tensor import Tensor
 
@@ -261,8 +261,8 @@ class _Walk:
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _NAME_LENGTH = 14                 # longer expressions read worse than add₂ in a formula
-_LOSS_OPS = {"bce_with_logits", "logistic_loss"}
-_TARGET_OPERANDS = {("bce_with_logits", 1), ("logistic_loss", 1)}
+_LOSS_OPS = {"bce_with_logits", "bce"}
+_TARGET_OPERANDS = {("bce_with_logits", 1), ("bce", 1)}
 # Ops written f(x) in a name, and ops written between their operands.
 _FUNCTIONS = {"exp", "log", "sqrt", "abs", "relu", "leaky_relu", "sigmoid", "tanh", "softplus",
               "sum", "mean", "max", "maximum", "minimum"}
@@ -1293,19 +1293,6 @@ def save_steps(t: Tensor, path: str | os.PathLike[str] = "backprop.html", **opti
 # --------------------------------------------------------------------------- the lesson's pictures
 
 
-def _logistic_loss_forward(a: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return -(y * np.log(a) + (1 - y) * np.log1p(-a))
-
-
-# The lesson's L(a, y) = −(y log a + (1 − y) log(1 − a)) as one op, so that the picture of one
-# example is the lesson's z → a → L. (Training uses binary_cross_entropy_with_logits instead,
-# which never forms log 0.) Its rule for a is the lesson's da = −y/a + (1 − y)/(1 − a).
-logistic_loss = Op("logistic_loss", "L", _logistic_loss_forward,
-                   lambda g, out, a, y: g * ((1 - y) / (1 - a) - y / a),
-                   lambda g, out, a, y: g * ops.log((1 - a) / a),
-                   rules=("⊙ (−y/a + (1 − y)/(1 − a))", "⊙ log((1 − a)/a)"), operands="ay")
-
-
 def _lesson() -> Tensor:
     """J = 3(a + bc) at a = 5, b = 3, c = 2: u = bc = 6, v = a + u = 11, J = 3v = 33."""
     a, b, c = (Tensor(x, requires_grad=True, name=n) for x, n in ((5.0, "a"), (3.0, "b"), (2.0, "c")))
@@ -1320,7 +1307,7 @@ def _logistic_regression() -> tuple[Tensor, Tensor, Tensor, Tensor]:
     w1, w2, b = (Tensor(x, requires_grad=True, name=n) for x, n in ((0.3, "w1"), (-0.2, "w2"), (0.1, "b")))
     z = ((w1 * x1).named("w1x1") + (w2 * x2).named("w2x2") + b).named("z")  # w1x1 + w2x2 unnamed
     a = z.sigmoid().named("a")
-    return logistic_loss(a, y).named("L"), z, a, y
+    return ops.bce(a, y).named("L"), z, a, y
 
 
 def save_lesson_pictures(out_dir: str | os.PathLike[str] = "graphs", format: str = "svg") -> list[Path]:

@@ -132,8 +132,8 @@ def _format(step: Step, args: list[str]) -> str:
         return f"{args[0]}[{_literal(p['index'])}]"
     if name == "scatter_add":
         return f"ops.scatter_add({args[0]}, index={_literal(p['index'])}, shape={p['shape']!r})"
-    if name == "bce_with_logits":
-        return f"ops.bce_with_logits({args[0]}, {args[1]})"
+    if name in ("bce_with_logits", "bce"):
+        return f"ops.{name}({args[0]}, {args[1]})"
     if name == "clip":
         return f"{args[0]}.clip({p['low']!r}, {p['high']!r})"
     if name == "where":
@@ -361,6 +361,21 @@ def _is_positive(v: np.ndarray) -> bool:
     return bool(np.all(v >= SMALLEST))
 
 
+def _is_label(v: np.ndarray) -> bool:
+    return bool(np.all((v >= 0) & (v <= 1)))
+
+
+def _is_probability(v: np.ndarray) -> bool:
+    """Inside [0.05, 0.95], where log a and log(1 − a) stay tame enough for finite differences."""
+    return bool(np.all((v >= 0.05) & (v <= 0.95)))
+
+
+def _bce(b: _Builder, op: Op) -> Choice:
+    i = b.pick(_is_probability)
+    j = None if i is None else b.pick(_is_label)
+    return None if j is None else ((i, j), {})
+
+
 def _is_denominator(v: np.ndarray) -> bool:
     return _away_from(v, 0.0, SMALLEST)
 
@@ -375,7 +390,8 @@ _RULES: dict[str, Callable[[_Builder, Op], Choice]] = {
     "exp": _unary(), "log": _unary(_is_positive), "sqrt": _unary(_is_positive),
     "abs": _unary(lambda v: _away_from(v, 0.0)), "relu": _unary(lambda v: _away_from(v, 0.0)),
     "leaky_relu": _leaky_relu, "sigmoid": _unary(), "tanh": _unary(), "softplus": _unary(),
-    "bce_with_logits": _binary(lambda z, y: bool(np.all((y >= 0) & (y <= 1)))),  # y: a label in [0, 1]
+    "bce_with_logits": _binary(lambda z, y: _is_label(y)),
+    "bce": _bce,
     "maximum": _binary(lambda a, c: _away_from(a - c, 0.0)),
     "minimum": _binary(lambda a, c: _away_from(a - c, 0.0)),
     "clip": _clip, "where": _where, "concatenate": _joined(stack=False), "stack": _joined(stack=True),
