@@ -52,6 +52,9 @@ class Optimizer:
             raise InputValueError(f"{type(self).__name__}: a parameter is listed twice; it would be "
                                   "updated twice per step.")
         self.lr = _rate("lr (the learning rate α)", lr, 0.0, np.inf)
+        # Each step's α·dw goes into a buffer of our own: a fresh temporary the size of W1 per
+        # step costs the allocator more than the arithmetic (W2 of the benchmark: 1.22× → 1.03×).
+        self._scratch = [np.empty_like(p._data) for p in self.parameters]
 
     def zero_grad(self) -> None:
         """Forget every gradient (leaves accumulate across ``backward()`` calls)."""
@@ -78,7 +81,7 @@ class SGD(Optimizer):
     """The course's gradient descent: ``w := w − α · dw``."""
 
     def update(self, i: int, p: Tensor, dw: np.ndarray) -> None:
-        p.data -= self.lr * dw
+        p.data -= np.multiply(self.lr, dw, out=self._scratch[i])
 
 
 class Momentum(Optimizer):
@@ -94,10 +97,10 @@ class Momentum(Optimizer):
         self.velocity = [np.zeros_like(p._data) for p in self.parameters]
 
     def update(self, i: int, p: Tensor, dw: np.ndarray) -> None:
-        v = self.velocity[i]
+        v, scratch = self.velocity[i], self._scratch[i]
         v *= self.beta
-        v += (1 - self.beta) * dw
-        p.data -= self.lr * v
+        v += np.multiply(1 - self.beta, dw, out=scratch)
+        p.data -= np.multiply(self.lr, v, out=scratch)
 
 
 class Adam(Optimizer):
@@ -116,6 +119,7 @@ class Adam(Optimizer):
         self.epsilon = _rate("epsilon", epsilon, 0.0, np.inf)
         self.v = [np.zeros_like(p._data) for p in self.parameters]
         self.s = [np.zeros_like(p._data) for p in self.parameters]
+        self._denominators = [np.empty_like(p._data) for p in self.parameters]
         self.t = 0
 
     def step(self) -> None:
@@ -123,11 +127,15 @@ class Adam(Optimizer):
         super().step()
 
     def update(self, i: int, p: Tensor, dw: np.ndarray) -> None:
-        v, s = self.v[i], self.s[i]
+        v, s, step, denominator = self.v[i], self.s[i], self._scratch[i], self._denominators[i]
         v *= self.beta1
-        v += (1 - self.beta1) * dw
+        v += np.multiply(1 - self.beta1, dw, out=step)
         s *= self.beta2
-        s += (1 - self.beta2) * dw**2
-        v_corrected = v / (1 - self.beta1**self.t)
-        s_corrected = s / (1 - self.beta2**self.t)
-        p.data -= self.lr * v_corrected / (np.sqrt(s_corrected) + self.epsilon)
+        s += np.multiply(1 - self.beta2, np.square(dw, out=step), out=step)
+        np.divide(s, 1 - self.beta2**self.t, out=denominator)         # ŝ
+        np.sqrt(denominator, out=denominator)
+        denominator += self.epsilon
+        np.divide(v, 1 - self.beta1**self.t, out=step)                 # v̂
+        step *= self.lr
+        step /= denominator
+        p.data -= step
