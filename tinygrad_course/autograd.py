@@ -417,17 +417,20 @@ def propagate(
                     out, inputs = tensor._data, [p._data for p in parents]
                 else:
                     out, inputs = tensor, parents
+                vjps = op.vjps
                 for i, parent in enumerate(parents):
                     if not parent.requires_grad:
                         continue
                     if anomaly:
                         parent_grad = _checked_vjp(op, node, i, g, out, inputs)
-                    elif op.vjp_each is None:
-                        parent_grad = op.vjps[i](g, out, *inputs, **params)
+                    elif vjps:
+                        rule = vjps[i]
+                        parent_grad = rule(g, out, *inputs, **params) if params else rule(g, out, *inputs)
                     else:
                         parent_grad = op.vjp_each(i, g, out, *inputs, **params)
-                    if parent_grad.shape != parent._data.shape:
-                        parent_grad = unbroadcast(parent_grad, parent._data.shape)
+                    shape = parent._data.shape
+                    if parent_grad.shape != shape:
+                        parent_grad = unbroadcast(parent_grad, shape)
                     elif parent_grad is g:
                         passed_through.add(id(g))
                     key = id(parent)
