@@ -7,10 +7,26 @@
   TINYGRAD_COURSE_PROFILE=ci (pytest's --hypothesis-profile=NAME overrides both).
 """
 
+import builtins
 import os
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+import pytest
+
 from tinygrad_course.testing import load_profile  # after the BLAS setting
 
 load_profile()
+
+
+@pytest.fixture
+def without_matplotlib(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every import of matplotlib fail, as on a machine without the plot extra."""
+    real_import = builtins.__import__
+
+    def importer(name: str, *args: object, **kwargs: object) -> object:
+        if name.startswith("matplotlib"):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", importer)

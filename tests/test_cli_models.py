@@ -1,6 +1,5 @@
 """The command line's demo and train subcommands, run in-process on built-in data."""
 
-import builtins
 import os
 from pathlib import Path
 
@@ -167,15 +166,7 @@ def test_train_refuses_the_same_file_for_the_model_and_the_picture(tmp_path, cap
     assert not path.exists()
 
 
-def test_train_says_matplotlib_is_missing_before_training(tmp_path, capsys, no_training, monkeypatch):
-    real_import = builtins.__import__
-
-    def without_matplotlib(name, *args, **kwargs):
-        if name.startswith("matplotlib"):
-            raise ImportError(f"No module named {name!r}")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", without_matplotlib)
+def test_train_says_matplotlib_is_missing_before_training(tmp_path, capsys, no_training, without_matplotlib):
     assert main(["train", "--data", "planar", "--plot", str(tmp_path / "p.png")]) == 2
     assert 'the plots need matplotlib, which is not installed: pip install "tinygrad_course[plot]"' in \
         one_error_line(capsys)

@@ -1,6 +1,5 @@
 """The pictures: each is a PNG that matplotlib can read back, of the size it was drawn."""
 
-import builtins
 
 import numpy as np
 import pytest
@@ -60,15 +59,7 @@ def test_misclassified_images_are_titled_with_prediction_and_class(tmp_path):
     assert none_wrong.axes[0].texts[0].get_text() == "no misclassified images"
 
 
-def test_missing_matplotlib_gives_the_install_command(monkeypatch):
-    real_import = builtins.__import__
-
-    def without_matplotlib(name, *args, **kwargs):
-        if name.startswith("matplotlib"):
-            raise ImportError(f"No module named {name!r}")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", without_matplotlib)
+def test_missing_matplotlib_gives_the_install_command(without_matplotlib):
     with pytest.raises(plots.MissingDependencyError, match=r'pip install "tinygrad_course\[plot\]"'):
         plots.plot_costs(History(iterations=[0], costs=[1.0]))
 
