@@ -166,7 +166,8 @@ def test_the_random_graph_property_at_the_ci_profile_catches_a_transpose_that_do
 
     with pytest.raises((GradcheckError, GradientError)) as failure:
         random_graphs_backpropagate_exactly()
-    assert re.match(r"a backward rule returned a gradient of shape \(|gradcheck failed: the gradient",
+    assert re.match(r"the backward rule of 'transpose' returned a gradient of shape \(|"
+                    r"gradcheck failed: the gradient",
                     str(failure.value)), failure.value
     example = _falsifying_example(failure)
     # Shrunk to the transpose alone, of three axes (two cannot tell the mutant from the op).

@@ -270,7 +270,7 @@ class Op:
 # --------------------------------------------------------------------------- backward
 
 
-def unbroadcast(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
+def unbroadcast(grad: Tensor, shape: tuple[int, ...], op_name: str | None = None) -> Tensor:
     """Sum a gradient back to ``shape``: the reverse of numpy broadcasting.
 
     An input that was broadcast was *used* once per copy, so its gradient is the sum over the
@@ -284,7 +284,8 @@ def unbroadcast(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
     # reshaping it into a silently wrong one.
     stretched = [lead + i for i, n in enumerate(shape) if n != grad.shape[lead + i]] if lead >= 0 else None
     if stretched is None or any(shape[i - lead] != 1 for i in stretched):
-        raise GradientError(f"a backward rule returned a gradient of shape {grad.shape} for an input of "
+        rule = f"the backward rule of '{op_name}'" if op_name else "a backward rule"
+        raise GradientError(f"{rule} returned a gradient of shape {grad.shape} for an input of "
                             f"shape {shape}; it must have the input's shape or broadcast from it.")
     if lead == 0:
         return grad.sum(axis=tuple(stretched), keepdims=True)
@@ -430,7 +431,7 @@ def propagate(
                         parent_grad = op.vjp_each(i, g, out, *inputs, **params)
                     shape = parent._data.shape
                     if parent_grad.shape != shape:
-                        parent_grad = unbroadcast(parent_grad, shape)
+                        parent_grad = unbroadcast(parent_grad, shape, op.name)
                     elif parent_grad is g:
                         passed_through.add(id(g))
                     key = id(parent)
