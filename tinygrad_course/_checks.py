@@ -6,12 +6,13 @@ what it got and what it expects. None of them runs inside an op.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import struct
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -100,6 +101,18 @@ def _creatable(target: Path, what: str, expected: str) -> None:
                                   f"{_sentence(f'expected {expected}')}") from None
 
 
+@contextlib.contextmanager
+def _file_access(what: str, file: Path, expected: str) -> Iterator[None]:
+    """Any OSError of the checks inside (a path too long, a loop of links, ...) as FileAccessError."""
+    try:
+        yield
+    except TinygradCourseError:
+        raise
+    except OSError as error:
+        raise FileAccessError(f"{what}: cannot use {str(file)!r}: {error.strerror or error}; "
+                              f"{_sentence(f'expected {expected}')}") from None
+
+
 def output_file(value: object, what: str, expected: str = "a file name such as out.png") -> Path:
     """A path a file can be written to, checked before any work is done; nothing is created.
 
@@ -108,17 +121,12 @@ def output_file(value: object, what: str, expected: str = "a file name such as o
     it may be missing (the writer makes them).
     """
     file = path(value, what)
-    try:
+    with _file_access(what, file, expected):
         if file.is_dir():
             raise FileAccessError(f"{what}: {str(file)!r} is a folder; {_sentence(f'expected {expected}')}")
         if file.exists() and not os.access(file, os.W_OK):
             raise FileAccessError(f"{what}: {str(file)!r} exists and may not be overwritten (no write "
                                   f"permission); {_sentence(f'expected {expected}')}")
-    except TinygradCourseError:
-        raise
-    except OSError as error:
-        raise FileAccessError(f"{what}: cannot use {str(file)!r}: {error.strerror or error}; "
-                              f"{_sentence(f'expected {expected}')}") from None
     _creatable(file, what, expected)
     return file
 
@@ -126,7 +134,7 @@ def output_file(value: object, what: str, expected: str = "a file name such as o
 def output_folder(value: object, what: str, expected: str = "a folder (created if missing)") -> Path:
     """A path a folder can be made at (or already is), checked before any work; nothing is created."""
     folder = path(value, what)
-    try:
+    with _file_access(what, folder, expected):
         if folder.exists():
             if not folder.is_dir():
                 raise FileAccessError(f"{what}: {str(folder)!r} is a file, not a folder; "
@@ -135,11 +143,6 @@ def output_folder(value: object, what: str, expected: str = "a folder (created i
                 raise FileAccessError(f"{what}: no permission to write in the folder {str(folder)!r}; "
                                       f"{_sentence(f'expected {expected}')}")
             return folder
-    except TinygradCourseError:
-        raise
-    except OSError as error:
-        raise FileAccessError(f"{what}: cannot use {str(folder)!r}: {error.strerror or error}; "
-                              f"{_sentence(f'expected {expected}')}") from None
     _creatable(folder, what, expected)
     return folder
 
