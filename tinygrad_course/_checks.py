@@ -47,6 +47,16 @@ def real(value: object, what: str, minimum: float | None = None) -> float:
     return number
 
 
+def whole(value: object, what: str, least: int) -> int:
+    """An integer (numpy's too, not a bool) of at least ``least``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise InputTypeError(f"{what} must be a whole number ≥ {least}, got {type(value).__name__} "
+                             f"{value!r:.60}.")
+    if value < least:
+        raise InputValueError(f"{what} must be a whole number ≥ {least}, got {value!r}.")
+    return int(value)
+
+
 def seed(value: object, what: str = "seed", maximum: int = MAX_SEED) -> int | None:
     """``None`` or an integer in [0, maximum]: what numpy's generators accept as a seed."""
     if value is None:
@@ -80,7 +90,7 @@ def _sentence(text: str) -> str:
 def _creatable(target: Path, what: str, expected: str) -> None:
     """``target`` can be made: its nearest existing ancestor is a folder this process may write in."""
     for ancestor in target.parents:
-        try:
+        with _file_access(what, target, expected):
             if ancestor.exists():
                 if not ancestor.is_dir():
                     raise FileAccessError(
@@ -94,11 +104,6 @@ def _creatable(target: Path, what: str, expected: str) -> None:
             if os.path.lexists(ancestor):
                 raise FileAccessError(f"{what}: cannot create {str(target)!r}: {str(ancestor)!r} is a broken "
                                       f"link; {_sentence(f'expected {expected}')}")
-        except TinygradCourseError:
-            raise
-        except OSError as error:  # a name too long, a loop of links, ...
-            raise FileAccessError(f"{what}: cannot use {str(target)!r}: {error.strerror or error}; "
-                                  f"{_sentence(f'expected {expected}')}") from None
 
 
 @contextlib.contextmanager

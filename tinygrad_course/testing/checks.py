@@ -13,7 +13,7 @@ from typing import Literal
 
 import numpy as np
 
-from .._checks import real
+from .._checks import real, whole
 from ..autograd import enable_grad, grad
 from ..errors import InputTypeError, InputValueError, TinygradCourseError
 from ..tensor import ArrayLike, Tensor
@@ -67,7 +67,7 @@ def gradgradcheck(fn: Callable[..., Tensor], *inputs: ArrayLike, eps: float = 1e
     wrong first derivative differentiates consistently and only the first-order check sees it.
     """
     _check_settings("gradgradcheck", fn, eps, atol, rtol, mode, directions, seed)
-    _whole(order, "gradgradcheck: order", 1)
+    whole(order, "gradgradcheck: order", 1)
     xs = _float64_leaves(inputs, "gradgradcheck")
     rng = np.random.default_rng(seed)
     objective, cotangent = _contracted(fn, xs, rng)
@@ -97,16 +97,8 @@ def _check_settings(who: str, fn: object, eps: object, atol: object, rtol: objec
     for name, tolerance in (("atol", atol), ("rtol", rtol)):
         if real(tolerance, f"{who}: {name}") < 0:
             raise InputValueError(f"{who}: atol and rtol must be ≥ 0, got {name}={tolerance!r}.")
-    _whole(directions, f"{who}: directions", 1)
-    _whole(seed, f"{who}: seed", 0)
-
-
-def _whole(value: object, what: str, least: int) -> None:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise InputTypeError(f"{what} must be a whole number ≥ {least}, got {type(value).__name__} "
-                             f"{value!r:.60}.")
-    if value < least:
-        raise InputValueError(f"{what} must be a whole number ≥ {least}, got {value!r}.")
+    whole(directions, f"{who}: directions", 1)
+    whole(seed, f"{who}: seed", 0)
 
 
 def _float64_leaves(inputs: Sequence[ArrayLike], who: str) -> list[Tensor]:
