@@ -1,7 +1,7 @@
 """Mutation checks: deliberately wrong gradients, and proof that each checker catches them.
 
 A checker that never fails proves nothing. Each mutant below is a function or a test-only
-``Op`` with a wrong backward rule (``ops.py`` itself is never touched); the tests assert that
+``Op`` with a wrong backward rule (``ops`` itself is never touched); the tests assert that
 ``gradcheck``, ``gradgradcheck`` and the suite's random-graph property catch it, and that
 hypothesis shrinks the failure to a small example a person can read. Run with ``-s`` to see
 the shrunk examples printed.

@@ -6,7 +6,7 @@ reverse topological order, so each tensor's gradient ``dJ/dt`` is complete befor
 to its parents: ``dJ/dparent += vjp(dJ/dt)`` — the chain rule, one op at a time.
 
 This module knows tensors only by their attributes (``_data``, ``grad``, ``grad_fn``, ...), so
-it sits below ``tensor.py`` and ``ops.py`` and never imports them.
+it sits below ``tensor.py`` and ``ops`` and never imports them.
 """
 
 from __future__ import annotations

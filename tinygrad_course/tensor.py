@@ -1,6 +1,6 @@
 """``Tensor``: one numpy array, plus the graph that made it and the gradient that flows back.
 
-Operators and methods are one-liners that call an op from ``ops.py``; numbers and arrays on
+Operators and methods are one-liners that call an op from ``ops``; numbers and arrays on
 either side are lifted to constant tensors of the tensor's dtype ("float32 in, float32 out").
 """
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import Op
+from ..autograd import Op
 
 Axis = int | tuple[int, ...] | None
 
