@@ -222,11 +222,12 @@ def test_train_help_describes_every_option_and_shows_the_defaults(capsys):
 
 def test_graph_writes_dot_text_without_any_renderer(tmp_path, capsys, monkeypatch):
     from tinygrad_course import viz
+    from tinygrad_course.viz import render
 
     def no_renderer(format="svg"):
         raise viz.RendererNotFoundError("no graph renderer found (test)")
 
-    monkeypatch.setattr(viz, "find_renderer", no_renderer)
+    monkeypatch.setattr(render, "find_renderer", no_renderer)
     assert main(["graph", "--out", str(tmp_path / "g"), "--format", "dot"]) == 0
     captured = capsys.readouterr()
     names = [Path(p).name for p in captured.out.split()]

@@ -21,6 +21,8 @@ from tinygrad_course import InputTypeError, InputValueError, Tensor, grad, viz
 from tinygrad_course import functional as F
 from tinygrad_course.autograd import topological_order
 from tinygrad_course.nn import MLP
+from tinygrad_course.viz import render
+from tinygrad_course.viz.numbers import number as number_text
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -342,7 +344,7 @@ def test_values_are_shown_as_the_issue_says() -> None:
     assert dot.lines(dot.node_named("small")) == ["small (1, 3)", "[1.5, −2, 3]"]
     assert dot.lines(dot.node_named("large")) == ["large (3, 4)", "min 0, max 11", "mean 5.5"]
     assert dot.lines(dot.node_named("out")) == ["out", "68.5"]           # 2.5 + 66
-    assert viz._number(1 / 3) == "0.3333"
+    assert number_text(1 / 3) == "0.3333"
 
 
 # --------------------------------------------------------------------------- explain and the stepper
@@ -648,7 +650,7 @@ def _fake_program(directory, name: str, stderr: str = "") -> None:
 def test_renderer_lookup_order(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     beside_python, on_path = tmp_path / "bin", tmp_path / "path"
     _fake_program(on_path, "dot")
-    monkeypatch.setattr(viz, "_scripts_directories", lambda: [beside_python])
+    monkeypatch.setattr(render, "_scripts_directories", lambda: [beside_python])
     monkeypatch.setenv("PATH", str(on_path))
     assert viz.find_renderer() == str(on_path / "dot")                # only a system dot: use it
     _fake_program(on_path, "graphviz-pure")
@@ -661,7 +663,7 @@ def test_renderer_lookup_order(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Non
 def test_renderer_stderr_is_captured(tmp_path, monkeypatch: pytest.MonkeyPatch,
                                      capfd: pytest.CaptureFixture[str]) -> None:
     _fake_program(tmp_path, "graphviz-pure", stderr="Warning: no such font")
-    monkeypatch.setattr(viz, "_scripts_directories", lambda: [tmp_path])
+    monkeypatch.setattr(render, "_scripts_directories", lambda: [tmp_path])
     picture = viz.graph(lesson().J)
     assert picture.pipe("svg").strip().endswith(b"/>")
     assert "no such font" in picture.renderer_messages
@@ -670,7 +672,7 @@ def test_renderer_stderr_is_captured(tmp_path, monkeypatch: pytest.MonkeyPatch,
 
 def test_missing_renderer_names_both_fixes_and_dot_still_works(tmp_path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(viz, "_scripts_directories", lambda: [tmp_path])
+    monkeypatch.setattr(render, "_scripts_directories", lambda: [tmp_path])
     monkeypatch.setenv("PATH", str(tmp_path))
     picture = viz.graph(lesson().J)
     with pytest.raises(viz.RendererNotFoundError, match="pip install graphviz-pure") as error:

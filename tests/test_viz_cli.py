@@ -12,6 +12,8 @@ import pytest
 
 from tinygrad_course import InputValueError, viz
 from tinygrad_course.__main__ import main
+from tinygrad_course.viz import render
+from tinygrad_course.viz.lesson import logistic_regression
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -89,7 +91,7 @@ def test_lesson_pictures_draw_logistic_regression_as_the_lesson(tmp_path: Path) 
                   "∂L/∂a = −y/a + (1 − y)/(1 − a)", "= −1.607", "∂w1x1/∂w1 = x1 = 2"):
         assert shown in texts, shown
     # The loss is one op: ×, ×, +, + (z), σ (a) and L — no log, no 1 − a spelled out.
-    L = viz._logistic_regression()[0]
+    L = logistic_regression()[0]
     source = viz.graph(L, rankdir="LR").source
     assert "rankdir=LR" in source
     ops = re.findall(r"tooltip=(\w+)", source)
@@ -106,7 +108,7 @@ def test_lesson_pictures_in_png(tmp_path: Path) -> None:
 
 
 def test_lesson_pictures_as_dot_need_no_renderer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(viz, "_scripts_directories", lambda: [tmp_path])
+    monkeypatch.setattr(render, "_scripts_directories", lambda: [tmp_path])
     monkeypatch.setenv("PATH", str(tmp_path))  # neither graphviz-pure nor dot can be found
     written = viz.save_lesson_pictures(tmp_path, "dot")
     assert [p.name for p in written] == [f"{name}_{view}.dot" for name in ("lesson", "logistic_regression")

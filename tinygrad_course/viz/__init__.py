@@ -1,0 +1,55 @@
+"""Pictures of the computation graph: values flowing forward, derivatives flowing backward.
+
+>>> J.backward()
+>>> graph(J)                                   # forward: every value (and grad once known)
+>>> graph(J, backward=True).save("J.svg")      # backward: dJ/dx on nodes, ∂out/∂in on edges
+>>> explain(J)                                 # the chain rule, one line per tensor
+dJ/dJ = 1
+dJ/dv = 3
+dJ/du = dJ/dv · dv/du = 3 · 1 = 3
+...
+>>> save_steps(J, "backprop.html")             # backprop frame by frame, in one HTML file
+
+Everything is drawn from the structure that ``backward`` walks: ``grad_fn.parents`` in
+topological order, and each op's own VJP from the op table. The backward view calls the VJPs
+itself (with recording off) instead of reading ``.grad``, so it works before ``backward()`` and
+changes nothing. DOT text comes from the ``graphviz`` package and is always available
+(``.source``, ``.save("g.dot")``); pictures come from the ``graphviz-pure`` executable, or from a
+system Graphviz ``dot`` when that is all there is.
+
+One file per responsibility, in the order data flows through them:
+
+- ``numbers``: numbers and shapes as text;
+- ``names``: what each tensor is called (``Walk``, the graph walked once);
+- ``replay``: backprop replayed with the ops' own rules, and each step said in words;
+- ``layout``: which nodes are drawn, the size guard's boxes, the direction;
+- ``dot``: the DOT text (colours, labels, legend);
+- ``render``: finding the renderer and running it (``Graph``, ``find_renderer``);
+- ``views``: the public ``graph``, ``save_graphs``, ``steps``, ``explain``;
+- ``stepper``: the backprop page; ``lesson``: the lesson's pictures.
+"""
+
+from __future__ import annotations
+
+from .dot import DIM_TEXT, GRADIENT_RED, HIGHLIGHT, ROLE_TEXT
+from .lesson import save_lesson_pictures
+from .render import Graph, RendererNotFoundError, RenderError, find_renderer
+from .stepper import save_steps
+from .views import explain, graph, save_graphs, steps
+
+__all__ = [
+    "DIM_TEXT",
+    "GRADIENT_RED",
+    "HIGHLIGHT",
+    "ROLE_TEXT",
+    "Graph",
+    "RenderError",
+    "RendererNotFoundError",
+    "explain",
+    "find_renderer",
+    "graph",
+    "save_graphs",
+    "save_lesson_pictures",
+    "save_steps",
+    "steps",
+]
