@@ -178,11 +178,11 @@ class Op:
     applied to ndarrays just runs its forward. It may return the broadcast shape: the engine
     sums it back to the input's shape (``unbroadcast``).
     Variadic ops (``concatenate``, ``stack``) give one ``vjp_each(i, g, out, *inputs, **params)``.
-    ``rules`` are the same VJPs in words, for the graph pictures; in them the inputs are called by
-    the letters of ``operands`` and the output by ``output``.
+    ``symbol`` is what a picture draws in the op's circle; the rest of how an op is written
+    lives in ``ops.notation``, keyed by ``name``.
     """
 
-    __slots__ = ("name", "symbol", "forward", "vjps", "vjp_each", "rules", "operands", "output")
+    __slots__ = ("name", "symbol", "forward", "vjps", "vjp_each")
 
     def __init__(
         self,
@@ -191,13 +191,9 @@ class Op:
         forward: Callable[..., Any],
         *vjps: VJP,
         vjp_each: Callable[..., Tensor] | None = None,
-        rules: tuple[str, ...] = (),
-        operands: str = "ab",
-        output: str | None = None,
     ) -> None:
         self.name, self.symbol, self.forward = name, symbol, forward
-        self.vjps, self.vjp_each, self.rules = vjps, vjp_each, rules
-        self.operands, self.output = operands, output
+        self.vjps, self.vjp_each = vjps, vjp_each
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"

@@ -6,8 +6,8 @@ written in Tensor operations, so the backward pass can itself be differentiated
 (``backward(create_graph=True)``); under a plain ``backward()`` they run with recording off.
 
 A VJP may return a gradient of the broadcast shape: the engine sums it back to the input's
-shape in one place (``autograd.unbroadcast``). ``rules`` say the same VJPs in words, for the
-backward picture. Masks such as ``a > 0`` are constants: their derivative is zero almost
+shape in one place (``autograd.unbroadcast``). ``notation.py`` says the same VJPs in words, for
+the backward picture. Masks such as ``a > 0`` are constants: their derivative is zero almost
 everywhere, which is what makes the second derivative of ReLU zero.
 """
 
@@ -31,35 +31,29 @@ def _values(t: Any) -> np.ndarray:
 
 add = Op("add", "+", np.add,
          lambda g, out, a, b: g,
-         lambda g, out, a, b: g,
-         rules=("· 1", "· 1"))
+         lambda g, out, a, b: g)
 
 sub = Op("sub", "−", np.subtract,
          lambda g, out, a, b: g,
-         lambda g, out, a, b: -g,
-         rules=("· 1", "· (−1)"))
+         lambda g, out, a, b: -g)
 
 mul = Op("mul", "×", np.multiply,
          lambda g, out, a, b: g * b,
-         lambda g, out, a, b: g * a,
-         rules=("⊙ b", "⊙ a"))
+         lambda g, out, a, b: g * a)
 
 div = Op("div", "÷", np.divide,
          lambda g, out, a, b: g / b,
-         lambda g, out, a, b: -g * out / b,          # d(a/b)/db = −a/b² = −out/b
-         rules=("÷ b", "⊙ (−a / b²)"))
+         lambda g, out, a, b: -g * out / b)          # d(a/b)/db = −a/b² = −out/b
 
 power = Op("pow", "^", np.power,
            # b·aᵇ⁻¹, with the exponent taken as 0 where a = b = 0: the term is 0 there, and a⁻¹
            # would make it 0·inf = NaN (in d³/da³ a² at a = 0, for instance).
            lambda g, out, a, b: g * b * a ** (b - 1 + ((_values(a) == 0) & (_values(b) == 0))),
            # d(aᵇ)/db = aᵇ · ln a, which tends to 0 as a → 0⁺: ln a is taken as 0 (ln 1) there.
-           lambda g, out, a, b: g * out * log(a + (a == 0)),
-           rules=("⊙ b·aᵇ⁻¹", "⊙ aᵇ·ln a"))
+           lambda g, out, a, b: g * out * log(a + (a == 0)))
 
 neg = Op("neg", "−", np.negative,
-         lambda g, out, a: -g,
-         rules=("· (−1)",))
+         lambda g, out, a: -g)
 
 # --------------------------------------------------------------------------- matrices and shapes
 
@@ -91,7 +85,7 @@ def _matmul_vjp_b(g: Any, out: Any, a: Any, b: Any) -> Any:
     return _swap_last_axes(a) @ g                    # Z = W @ A: dA = Wᵀ · dZ
 
 
-matmul = Op("matmul", "@", np.matmul, _matmul_vjp_a, _matmul_vjp_b, rules=("· Bᵀ", "Aᵀ ·"), operands="AB")
+matmul = Op("matmul", "@", np.matmul, _matmul_vjp_a, _matmul_vjp_b)
 
 
 def _inverse_axes(axes: tuple[int, ...] | None, ndim: int) -> tuple[int, ...] | None:
@@ -100,19 +94,16 @@ def _inverse_axes(axes: tuple[int, ...] | None, ndim: int) -> tuple[int, ...] | 
 
 
 transpose = Op("transpose", "ᵀ", lambda a, axes: a.transpose(axes),
-               lambda g, out, a, axes: transpose(g, axes=_inverse_axes(axes, a.ndim)),
-               rules=("transposed back",))
+               lambda g, out, a, axes: transpose(g, axes=_inverse_axes(axes, a.ndim)))
 
 reshape = Op("reshape", "reshape", lambda a, shape: a.reshape(shape),
-             lambda g, out, a, shape: reshape(g, shape=a.shape),
-             rules=("reshaped back",))
+             lambda g, out, a, shape: reshape(g, shape=a.shape))
 
 # A real array, not np.broadcast_to's read-only view: it costs a third of the time on the small
 # arrays where per-call overhead matters, and a gradient may be edited in place.
 # The VJP returns g at the broadcast shape; the engine's unbroadcast sums it back to a's shape.
 broadcast_to = Op("broadcast_to", "broadcast", lambda a, shape: np.full(shape, a),
-                  lambda g, out, a, shape: g,
-                  rules=("Σ over broadcast axes",))
+                  lambda g, out, a, shape: g)
 
 
 def _is_basic_index(index: Any) -> bool:
@@ -130,12 +121,10 @@ def _scatter_add_forward(g: np.ndarray, index: Any, shape: tuple[int, ...]) -> n
 
 
 getitem = Op("getitem", "[ ]", lambda a, index: a[index],
-             lambda g, out, a, index: scatter_add(g, index=index, shape=a.shape),
-             rules=("scattered into zeros",))
+             lambda g, out, a, index: scatter_add(g, index=index, shape=a.shape))
 
 scatter_add = Op("scatter_add", "scatter", _scatter_add_forward,
-                 lambda g, out, a, index, shape: getitem(g, index=index),
-                 rules=("indexed",))
+                 lambda g, out, a, index, shape: getitem(g, index=index))
 
 # --------------------------------------------------------------------------- reductions
 
@@ -165,8 +154,7 @@ def _max_vjp(g: Any, out: Any, a: Any, axis: Axis, keepdims: bool) -> Any:
 
 # Forwards call ndarray methods, not np.sum & co.: the functions add a dispatch layer per call.
 sum_ = Op("sum", "Σ", lambda a, axis, keepdims: a.sum(axis=axis, keepdims=keepdims),
-          lambda g, out, a, axis, keepdims: _expand(g, a, axis, keepdims),
-          rules=("copied to every summed element",))
+          lambda g, out, a, axis, keepdims: _expand(g, a, axis, keepdims))
 
 def _mean_forward(a: np.ndarray, axis: Axis, keepdims: bool) -> np.ndarray:
     # The mean of no elements is 0/0; numpy would warn and return NaN. A ValueError becomes a
@@ -179,12 +167,10 @@ def _mean_forward(a: np.ndarray, axis: Axis, keepdims: bool) -> np.ndarray:
 
 
 mean = Op("mean", "mean", _mean_forward,
-          lambda g, out, a, axis, keepdims: _expand(g / (a.size // max(out.size, 1)), a, axis, keepdims),
-          rules=("copied, ÷ count",))
+          lambda g, out, a, axis, keepdims: _expand(g / (a.size // max(out.size, 1)), a, axis, keepdims))
 
 max_ = Op("max", "max", lambda a, axis, keepdims: a.max(axis=axis, keepdims=keepdims),
-          _max_vjp,
-          rules=("to the maximum (ties share)",))
+          _max_vjp)
 
 # --------------------------------------------------------------------------- elementwise functions
 
@@ -199,41 +185,32 @@ def _stable_softplus(x: np.ndarray) -> np.ndarray:
 
 
 exp = Op("exp", "exp", np.exp,
-         lambda g, out, a: g * out,                  # (eᵃ)' = eᵃ
-         rules=("⊙ exp(a)",))
+         lambda g, out, a: g * out)                  # (eᵃ)' = eᵃ
 
 log = Op("log", "log", np.log,
-         lambda g, out, a: g / a,
-         rules=("÷ a",))
+         lambda g, out, a: g / a)
 
 sqrt = Op("sqrt", "√", np.sqrt,
-          lambda g, out, a: g / (out * 2),
-          rules=("÷ 2√a",))
+          lambda g, out, a: g / (out * 2))
 
 abs_ = Op("abs", "|·|", np.abs,
-          lambda g, out, a: g * np.sign(_values(a)),  # 0 at a = 0: a subgradient
-          rules=("⊙ sign(a)",))
+          lambda g, out, a: g * np.sign(_values(a)))  # 0 at a = 0: a subgradient
 
 relu = Op("relu", "ReLU", lambda a: np.maximum(a, 0),
-          lambda g, out, a: g * (a > 0),             # 0 at a = 0, as the course's relu_backward
-          rules=("⊙ [a > 0]",))
+          lambda g, out, a: g * (a > 0))             # 0 at a = 0, as the course's relu_backward
 
 leaky_relu = Op("leaky_relu", "LeakyReLU",
                 lambda a, slope: np.where(a > 0, a, a * slope),
-                lambda g, out, a, slope: g * np.where(a > 0, 1, slope).astype(_values(a).dtype),
-                rules=("⊙ (1 or slope)",))
+                lambda g, out, a, slope: g * np.where(a > 0, 1, slope).astype(_values(a).dtype))
 
 sigmoid = Op("sigmoid", "σ", _stable_sigmoid,
-             lambda g, out, a: g * out * (1 - out),  # σ' = σ(1 − σ)
-             rules=("⊙ σ(1 − σ)",), output="σ")
+             lambda g, out, a: g * out * (1 - out))  # σ' = σ(1 − σ)
 
 tanh = Op("tanh", "tanh", np.tanh,
-          lambda g, out, a: g * (1 - out * out),     # tanh' = 1 − tanh², the course's 1 − A²
-          rules=("⊙ (1 − A²)",), operands="Z", output="A")
+          lambda g, out, a: g * (1 - out * out))     # tanh' = 1 − tanh², the course's 1 − A²
 
 softplus = Op("softplus", "softplus", _stable_softplus,
-              lambda g, out, a: g * sigmoid(a),      # d log(1 + eᵃ)/da = σ(a)
-              rules=("⊙ σ(a)",))
+              lambda g, out, a: g * sigmoid(a))      # d log(1 + eᵃ)/da = σ(a)
 
 
 def _bce_with_logits_forward(z: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -243,8 +220,7 @@ def _bce_with_logits_forward(z: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 bce_with_logits = Op("bce_with_logits", "L", _bce_with_logits_forward,
                      lambda g, out, z, y: g * (sigmoid(z) - y),   # the course's dz = a − y
-                     lambda g, out, z, y: g * -z,
-                     rules=("⊙ (σ(z) − y)", "⊙ (−z)"), operands="zy")
+                     lambda g, out, z, y: g * -z)
 
 
 def _bce_forward(a: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -255,8 +231,7 @@ def _bce_forward(a: np.ndarray, y: np.ndarray) -> np.ndarray:
 # so that its rule is the lesson's da. Prefer bce_with_logits, which never forms log 0.
 bce = Op("bce", "L", _bce_forward,
          lambda g, out, a, y: g * ((1 - y) / (1 - a) - y / a),   # da = −y/a + (1 − y)/(1 − a)
-         lambda g, out, a, y: g * log((1 - a) / a),
-         rules=("⊙ (−y/a + (1 − y)/(1 − a))", "⊙ log((1 − a)/a)"), operands="ay")
+         lambda g, out, a, y: g * log((1 - a) / a))
 
 # --------------------------------------------------------------------------- selections
 
@@ -268,13 +243,11 @@ def _share(winner: Any, other: Any, wins: Any) -> np.ndarray:
 
 maximum = Op("maximum", "max", np.maximum,
              lambda g, out, a, b: g * _share(a, b, np.greater),
-             lambda g, out, a, b: g * _share(b, a, np.greater),
-             rules=("⊙ [a ≥ b]", "⊙ [b ≥ a]"))
+             lambda g, out, a, b: g * _share(b, a, np.greater))
 
 minimum = Op("minimum", "min", np.minimum,
              lambda g, out, a, b: g * _share(a, b, np.less),
-             lambda g, out, a, b: g * _share(b, a, np.less),
-             rules=("⊙ [a ≤ b]", "⊙ [b ≤ a]"))
+             lambda g, out, a, b: g * _share(b, a, np.less))
 
 
 def _inside(a: np.ndarray, low: float | None, high: float | None) -> np.ndarray:
@@ -287,13 +260,11 @@ def _inside(a: np.ndarray, low: float | None, high: float | None) -> np.ndarray:
 
 
 clip = Op("clip", "clip", lambda a, low, high: np.clip(a, low, high),
-          lambda g, out, a, low, high: g * _inside(_values(a), low, high),
-          rules=("⊙ [low ≤ a ≤ high]",))
+          lambda g, out, a, low, high: g * _inside(_values(a), low, high))
 
 where = Op("where", "where", lambda a, b, condition: np.where(condition, a, b),
            lambda g, out, a, b, condition: g * condition,
-           lambda g, out, a, b, condition: g * ~condition,
-           rules=("⊙ condition", "⊙ not condition"))
+           lambda g, out, a, b, condition: g * ~condition)
 
 # --------------------------------------------------------------------------- joining
 
@@ -309,10 +280,10 @@ def _stack_vjp(i: int, g: Any, out: Any, *inputs: Any, axis: int) -> Any:
 
 
 concatenate = Op("concatenate", "concat", lambda *arrays, axis: np.concatenate(arrays, axis=axis),
-                 vjp_each=_concatenate_vjp, rules=("its slice of g",))
+                 vjp_each=_concatenate_vjp)
 
 stack = Op("stack", "stack", lambda *arrays, axis: np.stack(arrays, axis=axis),
-           vjp_each=_stack_vjp, rules=("its slice of g",))
+           vjp_each=_stack_vjp)
 
 #: Every primitive, by name: the table the property tests walk.
 TABLE: dict[str, Op] = {

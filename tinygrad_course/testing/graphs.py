@@ -24,6 +24,7 @@ larger than 100 — judged on the graph's own input values while it is drawn.
 from __future__ import annotations
 
 import itertools
+import string
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -35,6 +36,7 @@ from hypothesis.extra import numpy as hnp
 from .. import ops
 from ..autograd import Op
 from ..errors import InputTypeError, InputValueError
+from ..ops.notation import notation_of
 from ..tensor import Tensor
 
 MARGIN = 0.05      # how far every value stays from a kink (relu at 0, a tie in max, a clip bound)
@@ -97,10 +99,6 @@ class ComputationGraph:
 
 # --------------------------------------------------------------------------- printing steps as code
 
-_INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**", "matmul": "@"}
-_METHODS = {"exp", "log", "sqrt", "abs", "relu", "sigmoid", "tanh", "softplus"}
-
-
 def _literal(value: Any) -> str:
     if isinstance(value, np.ndarray):
         return repr(value.tolist())
@@ -112,38 +110,20 @@ def _literal(value: Any) -> str:
     return repr(value)
 
 
+class _Code(string.Formatter):
+    """``str.format`` with one more conversion, ``!l``: an index or mask written as a literal."""
+
+    def convert_field(self, value: Any, conversion: str | None) -> Any:
+        return _literal(value) if conversion == "l" else super().convert_field(value, conversion)
+
+
 def _format(step: Step, args: list[str]) -> str:
-    name, p = step.op.name, step.params
-    if name in _INFIX and len(args) == 2:
-        return f"{args[0]} {_INFIX[name]} {args[1]}"
-    if name == "neg":
-        return f"-{args[0]}"
-    if name in _METHODS:
-        return f"{args[0]}.{name}()"
-    if name == "leaky_relu":
-        return f"{args[0]}.leaky_relu({p['slope']!r})"
-    if name in ("sum", "mean", "max"):
-        return f"{args[0]}.{name}(axis={p['axis']!r}, keepdims={p['keepdims']!r})"
-    if name == "transpose":
-        return f"{args[0]}.T" if p["axes"] is None else f"{args[0]}.transpose{p['axes']!r}"
-    if name in ("reshape", "broadcast_to"):
-        return f"{args[0]}.{name}({p['shape']!r})"
-    if name == "getitem":
-        return f"{args[0]}[{_literal(p['index'])}]"
-    if name == "scatter_add":
-        return f"ops.scatter_add({args[0]}, index={_literal(p['index'])}, shape={p['shape']!r})"
-    if name in ("bce_with_logits", "bce"):
-        return f"ops.{name}({args[0]}, {args[1]})"
-    if name == "clip":
-        return f"{args[0]}.clip({p['low']!r}, {p['high']!r})"
-    if name == "where":
-        return f"where({_literal(p['condition'])}, {args[0]}, {args[1]})"
-    if name in ("concatenate", "stack"):
-        return f"{name}([{', '.join(args)}], axis={p['axis']!r})"
-    if name in ("maximum", "minimum"):
-        return f"{name}({', '.join(args)})"
-    extras = [f"{key}={_literal(value)}" for key, value in p.items()]
-    return f"{name}({', '.join(args + extras)})"
+    """The step as Python, from the op's ``code`` in ``ops.notation``; a user's own op as a call."""
+    template = notation_of(step.op.name).code
+    if template is None:
+        extras = [f"{key}={_literal(value)}" for key, value in step.params.items()]
+        return f"{step.op.name}({', '.join(args + extras)})"
+    return _Code().format(template, *args, inputs=", ".join(args), **step.params)
 
 
 # --------------------------------------------------------------------------- choosing a step

@@ -9,6 +9,7 @@ from typing import Any
 import graphviz
 import numpy as np
 
+from ..ops.notation import notation_of
 from ..tensor import Tensor
 from .layout import Group, Layout, node_number
 from .names import Walk, after_d
@@ -42,15 +43,6 @@ COLLAPSED_FILL = "#f6f0fa"
 EDGE_LINE = 18  # a longer local derivative is written on two lines
 
 
-# Ops whose inputs play different parts: the forward view labels which edge is which. (No
-# "left"/"right": the layout may well put the right operand on the left.)
-_ROLES = {
-    "sub": ("+", "−"),
-    "div": ("numerator", "denominator"),
-    "pow": ("base", "exponent"),
-    "matmul": ("A in A @ B", "B in A @ B"),
-    "where": ("if true", "if false"),
-}
 
 
 # --------------------------------------------------------------------------- DOT
@@ -244,7 +236,7 @@ def _draw_edge(dot: graphviz.Digraph, walk: Walk, layout: Layout, frame: Frame, 
         parent = inputs[position]
         if b not in layout.groups and alone:   # out of a box into a drawn op: still one input
             term = frame.terms.get((k, position))
-            roles = _ROLES.get(consumer.grad_fn.op.name)  # type: ignore[union-attr]
+            roles = notation_of(consumer.grad_fn.op.name).roles  # type: ignore[union-attr]
             if not frame.backward and roles and len(inputs) == len(roles):
                 role = roles[position]
                 if len(role) == 1:     # the + and − of a subtraction: bold and large, easy to see

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-from ..autograd import topological_order
+from ..autograd import Op, topological_order
+from ..ops.notation import notation_of
 from ..tensor import Tensor
 from .numbers import number
 
@@ -56,15 +58,15 @@ class Walk:
             if not t.requires_grad and t.size == 1:
                 return number(float(t._data.reshape(())))
             for consumer, i in self.consumers[k]:   # the targets of a loss: Y (y for one example)
-                if (self.tensors[consumer].grad_fn.op.name, i) in _TARGET_OPERANDS:  # type: ignore[union-attr]
+                if notation_of(self.tensors[consumer].grad_fn.op.name).target == i:  # type: ignore[union-attr]
                     return self._free("Y" if t.ndim else "y", taken)
             return None
         if t is self.root and t.size == 1 and node.op.name in ("mean", "sum"):
             return self._free("J", taken)                    # the cost
-        if node.op.name in _LOSS_OPS:
+        if notation_of(node.op.name).target is not None:
             return self._free("L", taken)                    # the loss of each example
         parents = [self.names[self.number[id(p)]] for p in node.parents]
-        expression = _expression(node.op.name, node.op.symbol, parents)
+        expression = _expression(node.op, parents)
         if expression is None or len(expression) > _NAME_LENGTH:
             return None
         return self._free(expression, taken)
@@ -87,7 +89,7 @@ class Walk:
                 continue
             consumer, i = self.consumers[k][0]
             made_by = self.tensors[consumer]
-            rules = made_by.grad_fn.op.rules  # type: ignore[union-attr]
+            rules = notation_of(made_by.grad_fn.op.name).rules  # type: ignore[union-attr]
             if rules and rules[min(i, len(rules) - 1)] == "· 1" and made_by.shape == t.shape:
                 names[k] = names[consumer]
         return names
@@ -118,12 +120,6 @@ class Walk:
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _NAME_LENGTH = 14                 # longer expressions read worse than add₂ in a formula
-_LOSS_OPS = {"bce_with_logits", "bce"}
-_TARGET_OPERANDS = {("bce_with_logits", 1), ("bce", 1)}
-# Ops written f(x) in a name, and ops written between their operands.
-_FUNCTIONS = {"exp", "log", "sqrt", "abs", "relu", "leaky_relu", "sigmoid", "tanh", "softplus",
-              "sum", "mean", "max", "maximum", "minimum"}
-_INFIX = {"add": "+", "sub": "−", "mul": "·", "div": "/", "matmul": "@"}
 
 
 def as_operand(name: str) -> str:
@@ -136,19 +132,41 @@ def after_d(name: str) -> str:
     return name if re.fullmatch(r"[\w.′'⁰¹²³⁴⁵⁶⁷⁸⁹ᵀ]+", name) else f"({name})"
 
 
-def _expression(op: str, symbol: str, parents: list[str]) -> str | None:
+def _infix(sign: str, parents: list[str]) -> str | None:
+    if len(parents) != 2:
+        return None
+    left, right = (as_operand(p) for p in parents)
+    return f"{left} {sign} {right}"
+
+
+def _product(sign: str, parents: list[str]) -> str | None:
+    if len(parents) == 2 and re.fullmatch(r"[\d.]+", parents[0]) and re.fullmatch(r"[A-Za-z]\w*", parents[1]):
+        return f"{parents[0]}{parents[1]}"       # 3v
+    return _infix(sign, parents)
+
+
+def _power(sign: str, parents: list[str]) -> str | None:
+    if not re.fullmatch(r"\d", parents[1]):
+        return None
+    return as_operand(parents[0]) + parents[1].translate(_SUPERSCRIPTS)
+
+
+# How an unnamed result is called, by the ``form`` of its op's notation (``ops.notation``).
+_FORMS: dict[str, Callable[[str, list[str]], str | None]] = {
+    "infix": _infix,
+    "product": _product,
+    "power": _power,
+    "prefix": lambda sign, parents: sign + as_operand(parents[0]),
+    "postfix": lambda sign, parents: as_operand(parents[0]) + sign,
+}
+
+
+def _expression(op: Op, parents: list[str]) -> str | None:
     """An unnamed result called after its op and inputs: W1 @ X, tanh(Z1), a³, −x, Xᵀ."""
-    if op in _FUNCTIONS:
-        return f"{symbol}({', '.join(parents)})"
-    if op in _INFIX and len(parents) == 2:
-        left, right = (as_operand(p) for p in parents)
-        if op == "mul" and re.fullmatch(r"[\d.]+", left) and re.fullmatch(r"[A-Za-z]\w*", right):
-            return f"{left}{right}"       # 3v
-        return f"{left} {_INFIX[op]} {right}"
-    if op == "pow" and re.fullmatch(r"\d", parents[1]):
-        return as_operand(parents[0]) + parents[1].translate(_SUPERSCRIPTS)
-    if op == "neg":
-        return "−" + as_operand(parents[0])
-    if op == "transpose":
-        return as_operand(parents[0]) + "ᵀ"
-    return None
+    form = notation_of(op.name).form
+    if form is None:
+        return None
+    kind, sign = form
+    if kind == "function":
+        return f"{op.symbol}({', '.join(parents)})"
+    return _FORMS[kind](sign, parents)

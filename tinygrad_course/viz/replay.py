@@ -14,6 +14,7 @@ import numpy as np
 
 from ..autograd import no_grad, topological_order, unbroadcast
 from ..errors import InputValueError
+from ..ops.notation import notation_of
 from ..tensor import Tensor
 from .names import Walk, after_d
 from .numbers import inline, number, shape_text
@@ -96,12 +97,13 @@ def replay(root: Tensor) -> list[Step]:
 
 
 def _rule_names(walk: Walk, tensor: Tensor) -> dict[str, str]:
-    """What the letters in ``op.rules`` stand for: the op's ``operands`` and its ``output``."""
+    """What the letters in the op's rules stand for: its notation's ``operands`` and ``output``."""
     node = tensor.grad_fn
     assert node is not None
-    letters = dict(zip(node.op.operands, (walk.symbol_name(p) for p in node.parents), strict=False))
-    if node.op.output:
-        letters[node.op.output] = walk.symbol_name(tensor)
+    notation = notation_of(node.op.name)
+    letters = dict(zip(notation.operands, (walk.symbol_name(p) for p in node.parents), strict=False))
+    if notation.output:
+        letters[notation.output] = walk.symbol_name(tensor)
     return letters
 
 
@@ -125,11 +127,12 @@ def _enclosed(text: str) -> bool:
 
 
 def _local_formula(walk: Walk, tensor: Tensor, i: int) -> str | None:
-    """``op.rules[i]`` as ∂out/∂input in the tensors' names: "⊙ b" for u = b·c becomes "c"."""
+    """The op's rule for input i as ∂out/∂input in the tensors' names: "⊙ b" for u = b·c becomes "c"."""
     node = tensor.grad_fn
     assert node is not None
-    rules = node.op.rules
-    if node.op.name == "pow" or not rules:
+    notation = notation_of(node.op.name)
+    rules = notation.rules
+    if not notation.renamable or not rules:
         return None                        # aᵇ's rules carry b as a superscript: no clean substitution
     rule = rules[min(i, len(rules) - 1)]
     if rule.startswith(("⊙ ", "· ")):
@@ -148,10 +151,12 @@ def rule_expression(walk: Walk, term: Term) -> str:
     """How dJ/d(consumer) becomes this input's share, in the course's shorthand dX = dJ/dX."""
     node = term.consumer.grad_fn
     assert node is not None
-    rules = node.op.rules
+    notation = notation_of(node.op.name)
     upstream = walk.gradient_name(term.consumer)
-    rule = rules[min(term.input_index, len(rules) - 1)]
-    if node.op.name != "pow":              # b·aᵇ⁻¹ keeps its letters: ᵇ cannot be renamed
+    if not notation.rules:                 # a user's own op: its rule is code, not words
+        return f"{upstream} through {node.op.name}'s rule"
+    rule = notation.rules[min(term.input_index, len(notation.rules) - 1)]
+    if notation.renamable:                 # b·aᵇ⁻¹ keeps its letters: ᵇ cannot be renamed
         rule = _substitute(rule, _rule_names(walk, term.consumer))
     if rule == "· 1":
         text = upstream
@@ -161,7 +166,7 @@ def rule_expression(walk: Walk, term: Term) -> str:
         text = f"{rule} {upstream}"       # Aᵀ · dZ: the input's factor stands on the left
     else:
         text = f"{upstream} {rule}"
-    if term.summed_over_broadcast and node.op.name != "broadcast_to":
+    if term.summed_over_broadcast and "broadcast" not in rule:   # broadcast_to's rule says so
         text += ", Σ over broadcast axes"
     return text
 
