@@ -61,6 +61,7 @@ class Frame:
     current: str | None = None                     # the stepper's node
     caption: str = ""
     notes: dict[int, str] = field(default_factory=dict)   # id(tensor) -> a line under its box
+    compact: bool = False                          # for slides: names and shapes, no numbers
 
 
 def cell(text: str, *, bold: bool = False, italic: bool = False, color: str | None = None,
@@ -91,9 +92,12 @@ def _tensor_label(walk: Walk, t: Tensor, frame: Frame, dimmed: bool, drawn: str)
     value_style: dict[str, Any] = {"color": text or ("#555555" if frame.backward else None)}
     if frame.backward and not constant_scalar:
         value_style["size"] = 11
-    rows.append(lines_text(value_lines(t._data), **value_style))
+    if constant_scalar or not frame.compact:
+        rows.append(lines_text(value_lines(t._data), **value_style))
     grad_row = ""
-    if frame.backward and t.requires_grad:
+    if frame.compact:
+        pass
+    elif frame.backward and t.requires_grad:
         red = DIM_TEXT if dimmed else GRADIENT_RED
         gradient = frame.gradients.get(id(t))
         left = f"d{after_d(walk.names[walk.k(walk.root)])}/d{after_d(walk.names[k])}"
@@ -147,7 +151,7 @@ def _op_text(t: Tensor) -> tuple[str, str]:
 
 
 
-def build_dot(walk: Walk, layout: Layout, frame: Frame, legend: bool, title: str | None,
+def build_dot(walk: Walk, layout: Layout, frame: Frame, legend: bool | str, title: str | None,
            rankdir: str) -> str:
     dot = graphviz.Digraph("computation_graph")
     # Left to right, local derivatives are xlabels placed beside the edges: they need longer edges.
@@ -192,7 +196,7 @@ def build_dot(walk: Walk, layout: Layout, frame: Frame, legend: bool, title: str
         _draw_edge(dot, walk, layout, frame, (a, b), (target, position, alone), dimmed(a) or dimmed(b),
                    rankdir)
     if legend:
-        _draw_legend(dot, walk, frame)
+        _draw_legend(dot, walk, frame, small=legend == "small" or frame.compact)
     return dot.source
 
 
@@ -275,7 +279,27 @@ def _kind_text(walk: Walk, kind: str) -> str:
     return "input that requires grad"    # a, b, c in J = 3(a + bc): no one trains them
 
 
-def _draw_legend(dot: graphviz.Digraph, walk: Walk, frame: Frame) -> None:
+# The compact legend's words: one short row under a slide's graph.
+_SHORT_KIND = {"parameter": "parameter", "input": "constant", "intermediate": "result", "output": "output"}
+
+
+def _draw_small_legend(dot: graphviz.Digraph, walk: Walk, frame: Frame) -> None:
+    kinds = [kind for kind in KIND_FILL if any(walk.kind(t) == kind for t in walk.tensors)]
+    words = {**_SHORT_KIND, "parameter": "parameter" if "parameter (" in _kind_text(walk, "parameter")
+             else "requires grad"}
+    swatch = '<TD BGCOLOR="{}" BORDER="1" WIDTH="10" HEIGHT="10" FIXEDSIZE="TRUE"></TD>'
+    cells = "".join(swatch.format(KIND_FILL[kind]) + f"<TD>{esc(words[kind])}</TD>" for kind in kinds)
+    cells += swatch.format(OP_FILL) + "<TD>op</TD>"
+    if frame.backward:
+        cells += f"<TD>{esc('  node: dJ/dx, edge: ∂out/∂in')}</TD>"
+    table = f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="1"><TR>{cells}</TR></TABLE>'
+    dot.node("legend", f"<{table}>", shape="plain", fontsize="9")
+
+
+def _draw_legend(dot: graphviz.Digraph, walk: Walk, frame: Frame, small: bool = False) -> None:
+    if small:
+        _draw_small_legend(dot, walk, frame)
+        return
     kinds = [kind for kind in KIND_FILL if any(walk.kind(t) == kind for t in walk.tensors)]
     swatches = [(KIND_FILL[kind], ' STYLE="dashed"' if kind == "input" else "", _kind_text(walk, kind))
                 for kind in kinds]

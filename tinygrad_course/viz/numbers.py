@@ -25,14 +25,15 @@ def row_text(values: np.ndarray) -> str:
 
 
 def value_lines(array: np.ndarray) -> list[str]:
-    """A scalar to 4 digits, up to 6 elements in full, a larger array as min/mean/max."""
+    """A scalar to 4 digits, up to 6 elements in full, a larger array as its first entries and its
+    norm: a learner can check those against their own numbers (a mean of order 1e−10 says nothing)."""
     array = np.asarray(array, dtype=np.float64)
     if array.size == 1:
         return [number(float(array.reshape(())))]
     if array.size == 0:
         return ["(empty)"]
     if array.size > 6:
-        return [f"min {number(array.min())}, max {number(array.max())}", f"mean {number(array.mean())}"]
+        return [row_text(array.reshape(-1)[:3])[:-1] + ", …]", f"norm {number(float(np.linalg.norm(array)))}"]
     if array.ndim == 2 and array.shape[1] == 1:
         return [row_text(array[:, 0]) + "ᵀ"]      # a column such as b[l] on one line
     if array.ndim == 2:

@@ -24,9 +24,10 @@ class RenderError(TinygradCourseError, RuntimeError):
 
 
 PNG_DPI = 144  # graphviz's 96 dpi makes subscripts and small numbers hard to read
-# graphviz-pure's PNG fonts lack a few glyphs that SVG viewers have; * is the course's own
-# sign for the elementwise product (dZ1 = W2ᵀ dZ2 * g′(Z1)).
-_PNG_GLYPHS = str.maketrans({"⊙": "*", "⋯": "…"})
+# graphviz-pure's PNG fonts lack a few glyphs that SVG viewers have. The elementwise product ⊙
+# becomes ○, the other common sign for the Hadamard product (A ∘ B), which those fonts have: a
+# learner reads dA1 ○ (1 − A1²) as a product, where the former * read as a footnote.
+_PNG_GLYPHS = str.maketrans({"⊙": "○", "⋯": "…"})
 
 
 # --------------------------------------------------------------------------- rendering

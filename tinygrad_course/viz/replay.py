@@ -107,7 +107,7 @@ def _rule_names(walk: Walk, tensor: Tensor) -> dict[str, str]:
     return letters
 
 
-def _substitute(rule: str, letters: dict[str, str]) -> str:
+def substitute(rule: str, letters: dict[str, str]) -> str:
     if not letters:
         return rule
     pattern = "|".join(re.escape(letter) for letter in letters)
@@ -144,7 +144,7 @@ def _local_formula(walk: Walk, tensor: Tensor, i: int) -> str | None:
         return None
     if _enclosed(formula):
         formula = formula[1:-1]
-    return _substitute(formula, _rule_names(walk, tensor))
+    return substitute(formula, _rule_names(walk, tensor))
 
 
 def rule_expression(walk: Walk, term: Term) -> str:
@@ -157,7 +157,7 @@ def rule_expression(walk: Walk, term: Term) -> str:
         return f"{upstream} through {node.op.name}'s rule"
     rule = notation.rules[min(term.input_index, len(notation.rules) - 1)]
     if notation.renamable:                 # b·aᵇ⁻¹ keeps its letters: ᵇ cannot be renamed
-        rule = _substitute(rule, _rule_names(walk, term.consumer))
+        rule = substitute(rule, _rule_names(walk, term.consumer))
     if rule == "· 1":
         text = upstream
     elif rule == "· (−1)":

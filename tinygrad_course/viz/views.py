@@ -12,6 +12,7 @@ from .. import _checks
 from ..errors import InputTypeError, InputValueError
 from ..tensor import Tensor
 from .dot import Frame, build_dot
+from .layers import LayerModel, layer_dot
 from .layout import Layout, direction, paths_to_output
 from .names import Walk
 from .render import Graph
@@ -27,9 +28,10 @@ def check_tensor(t: Any, what: str) -> Tensor:
     return t
 
 
-def check_options(max_nodes: int | None, rankdir: str | None, legend: bool = True,
-                   title: str | None = None) -> None:
-    _checks.flag(legend, "legend")
+def check_options(max_nodes: int | None, rankdir: str | None, legend: bool | str = True,
+                  title: str | None = None) -> None:
+    if legend != "small":
+        _checks.flag(legend, "legend (True, False or 'small')")
     if title is not None and not isinstance(title, str):
         raise InputTypeError(f"title must be a str or None, got {title!r:.60}.")
     if max_nodes is not None and (not isinstance(max_nodes, int) or isinstance(max_nodes, bool)
@@ -73,8 +75,9 @@ def frame_terms(walk: Walk, steps: Sequence[Step]) -> dict[tuple[int, int], Term
 
 
 def graph(t: Tensor, backward: bool = False, highlight: Tensor | Sequence[Tensor] | None = None,
-          max_nodes: int | None = 30, legend: bool = True, title: str | None = None,
-          rankdir: str | None = None, notes: Mapping[Tensor, str] | None = None) -> Graph:
+          max_nodes: int | None = 30, legend: bool | str = True, title: str | None = None,
+          rankdir: str | None = None, notes: Mapping[Tensor, str] | None = None, view: str = "ops",
+          compact: bool = False) -> Graph:
     """Draw the computation graph behind ``t``: tensors as boxes, ops as circles.
 
     Forward view: each tensor's name, shape and value (and ``.grad`` once ``backward()`` ran).
@@ -87,15 +90,28 @@ def graph(t: Tensor, backward: bool = False, highlight: Tensor | Sequence[Tensor
     the output; the inputs, the last layer and the loss stay drawn. Shallow graphs run left to
     right as in the lesson, deeper ones top to bottom; ``rankdir="LR"`` or ``"TB"`` chooses.
     ``notes`` puts a teacher's line of text under a tensor's box: ``notes={z: "dz = a − y"}``.
+    ``legend="small"`` draws the legend as one short row.
+
+    ``view="layers"`` draws a model's training step (``J`` of an ``MLP`` or a ``Sequential`` of
+    ``Linear`` layers) as the course does: forward blocks left to right with their equations and
+    shapes (``Z1 (4, 400) = W1 (4, 2) · X (2, 400) + b1 (4, 1)``), backward blocks right to left
+    beneath them (``dW1 = (1/m) dZ1 · Xᵀ``), cache arrows between; ``backward`` is then moot.
+    ``compact=True`` (for slides) leaves the numbers out: names and shapes, and a small legend.
     """
     check_tensor(t, "graph()")
     check_options(max_nodes, rankdir, legend, title)
     backward = _checks.flag(backward, "graph(backward=...)")
+    compact = _checks.flag(compact, "graph(compact=...)")
+    if view not in ("ops", "layers"):
+        raise InputValueError(f"graph(view={view!r:.40}): expected 'ops' (every op, any graph) or 'layers' "
+                              "(a model's training step, layer by layer).")
+    if view == "layers":
+        return Graph(layer_dot(LayerModel(t), compact, title))
     sources = _as_tensors(highlight)
     walk = Walk(t)
     noted = _check_notes(walk, notes)
     layout = Layout(walk, max_nodes, {id(s) for s in sources} | set(noted))
-    frame = Frame(backward=backward, gradients={}, terms={}, notes=noted)
+    frame = Frame(backward=backward, gradients={}, terms={}, notes=noted, compact=compact)
     if backward:
         replayed = replay(t)
         frame.gradients = {id(step.tensor): step.gradient for step in replayed}
