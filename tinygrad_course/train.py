@@ -18,6 +18,7 @@ from typing import TextIO
 
 import numpy as np
 
+from . import _checks
 from .autograd import no_grad
 from .errors import InputTypeError, InputValueError, ShapeError, TinygradCourseError
 from .functional import binary_cross_entropy_with_logits
@@ -44,10 +45,21 @@ class History:
     costs: list[float] = field(default_factory=list)
     final_cost: float = float("nan")
     seconds: float = 0.0
+    snapshots: list[Snapshot] = field(default_factory=list)
 
     def __str__(self) -> str:
         pairs = zip(self.iterations, self.costs, strict=True)
         return "\n".join(f"Cost after iteration {i}: {cost:f}" for i, cost in pairs)
+
+
+@dataclass
+class Snapshot:
+    """The parameters and their gradients at one iteration, before its update (``fit(snapshot_every=k)``)."""
+
+    iteration: int
+    cost: float
+    parameters: dict[str, np.ndarray]
+    gradients: dict[str, np.ndarray]
 
 
 def check_data(X: ArrayLike, Y: ArrayLike | None = None, n_x: int | None = None,
@@ -135,13 +147,16 @@ def _closing(bar: _ProgressBar | None) -> Iterator[None]:
 
 def fit(model: Module, X: ArrayLike, Y: ArrayLike, loss: Loss = binary_cross_entropy_with_logits,
         optimizer: Optimizer | None = None, iterations: int = 1000, lr: float | None = None,
-        record_every: int = 100, progress: bool = True, print_cost: bool = False) -> History:
+        record_every: int = 100, progress: bool = True, print_cost: bool = False,
+        snapshot_every: int | None = None) -> History:
     """Train ``model`` on ``X`` ``(n_x, m)`` and ``Y`` ``(1, m)`` by full-batch gradient steps.
 
     ``optimizer`` defaults to the course's gradient descent ``SGD(model.parameters(), lr)``. The
     cost is recorded at iterations 0, record_every, 2·record_every, ... *before* that iteration's
     update, as the course's "Cost after iteration i"; ``print_cost`` prints those lines. A
     progress bar is drawn on stderr when ``progress`` is on and stderr is a terminal.
+    ``snapshot_every=k`` keeps the parameters and gradients of iterations 0, k, 2k, ... in
+    ``history.snapshots`` (for ``viz.explore``, which scrubs through them).
     """
     if not isinstance(model, Module):
         raise InputTypeError(f"fit() trains a Module (e.g. MLP or LogisticRegression), "
@@ -150,6 +165,8 @@ def fit(model: Module, X: ArrayLike, Y: ArrayLike, loss: Loss = binary_cross_ent
         raise InputValueError(f"iterations must be a non-negative integer, got {iterations!r}.")
     if isinstance(record_every, bool) or not isinstance(record_every, (int, np.integer)) or record_every < 1:
         raise InputValueError(f"record_every must be a positive integer, got {record_every!r}.")
+    if snapshot_every is not None:
+        snapshot_every = _checks.whole(snapshot_every, "fit(snapshot_every=...)", least=1)
     if not callable(loss):
         raise InputTypeError(f"loss must be a function (predictions, targets) -> cost J, such as "
                              f"binary_cross_entropy_with_logits; got {loss!r:.60}.")
@@ -189,6 +206,10 @@ def fit(model: Module, X: ArrayLike, Y: ArrayLike, loss: Loss = binary_cross_ent
                 if print_cost:
                     print(f"Cost after iteration {i}: {cost:f}")
             J.backward()
+            if snapshot_every is not None and i % snapshot_every == 0:
+                named = list(model.named_parameters())
+                history.snapshots.append(Snapshot(i, cost, {name: p._data.copy() for name, p in named},
+                                                  {name: np.array(p.grad) for name, p in named}))
             optimizer.step()
             if bar is not None:
                 bar.update(i + 1, cost, force=i + 1 == iterations)

@@ -26,12 +26,16 @@ One file per responsibility, in the order data flows through them:
 - ``dot``: the DOT text (colours, labels, legend);
 - ``render``: finding the renderer and running it (``Graph``, ``find_renderer``);
 - ``views``: the public ``graph``, ``save_graphs``, ``steps``, ``explain``;
-- ``stepper``: the backprop page; ``lesson``: the lesson's pictures.
+- ``layers``: the layer view of a model's training step;
+- ``stepper``: the backprop page; ``lesson``: the lesson's pictures;
+- ``checking``, ``explorer``, ``explorer_page``: the explorer page (gradient checks per node,
+  frames and details, the HTML).
 """
 
 from __future__ import annotations
 
 from .dot import DIM_TEXT, GRADIENT_RED, HIGHLIGHT, ROLE_TEXT
+from .explorer import Explorer, explore, save_explorer
 from .lesson import save_lesson_pictures
 from .render import Graph, RendererNotFoundError, RenderError, find_renderer
 from .stepper import save_steps
@@ -42,12 +46,15 @@ __all__ = [
     "GRADIENT_RED",
     "HIGHLIGHT",
     "ROLE_TEXT",
+    "Explorer",
     "Graph",
     "RenderError",
     "RendererNotFoundError",
     "explain",
+    "explore",
     "find_renderer",
     "graph",
+    "save_explorer",
     "save_graphs",
     "save_lesson_pictures",
     "save_steps",

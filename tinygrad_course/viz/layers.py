@@ -238,7 +238,7 @@ def layer_dot(model: LayerModel, compact: bool = False, title: str | None = None
         body = "".join(f'<TR><TD ALIGN="LEFT">{row}</TD></TR>' for row in rows)
         dot.node(block.key, f'<<TABLE BORDER="{border}"{outline} CELLBORDER="0" CELLSPACING="0" '
                             f'CELLPADDING="4" BGCOLOR="{fill}" STYLE="rounded">{body}</TABLE>>',
-                 id=f"block-{block.key}", tooltip=block.title)
+                 tooltip=block.title)
     forward = [b.key for b in blocks if not b.key.startswith("backward")]
     backward = [b.key for b in blocks if b.key.startswith("backward")][::-1]   # layer 1 first, on the left
     with dot.subgraph() as row:

@@ -66,10 +66,10 @@ class Walk:
         if notation_of(node.op.name).target is not None:
             return self._free("L", taken)                    # the loss of each example
         parents = [self.names[self.number[id(p)]] for p in node.parents]
-        expression = _expression(node.op, parents)
-        if expression is None or len(expression) > _NAME_LENGTH:
+        formula = expression(node.op, parents)
+        if formula is None or len(formula) > _NAME_LENGTH:
             return None
-        return self._free(expression, taken)
+        return self._free(formula, taken)
 
     @staticmethod
     def _free(name: str, taken: set[str]) -> str | None:
@@ -161,7 +161,7 @@ _FORMS: dict[str, Callable[[str, list[str]], str | None]] = {
 }
 
 
-def _expression(op: Op, parents: list[str]) -> str | None:
+def expression(op: Op, parents: list[str]) -> str | None:
     """An unnamed result called after its op and inputs: W1 @ X, tanh(Z1), a³, −x, Xᵀ."""
     form = notation_of(op.name).form
     if form is None:
