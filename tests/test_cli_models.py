@@ -232,11 +232,11 @@ def test_graph_writes_dot_text_without_any_renderer(tmp_path, capsys, monkeypatc
     captured = capsys.readouterr()
     names = [Path(p).name for p in captured.out.split()]
     assert names == ["lesson_forward.dot", "lesson_backward.dot", "logistic_regression_forward.dot",
-                     "logistic_regression_backward.dot"]
+                     "logistic_regression_backward.dot", "flower_layers.dot", "flower_layers_compact.dot"]
     assert sorted(p.name for p in (tmp_path / "g").iterdir()) == sorted(names)
     for name in names:
         assert (tmp_path / "g" / name).read_text(encoding="utf-8").startswith("digraph")
-    assert "backprop_steps.html not written" in captured.err
+    assert "backprop_steps.html and flower_explorer.html not written" in captured.err
 
 
 def test_a_two_dimensional_plot_has_a_short_title_that_fits_and_a_class_legend(tmp_path, capsys, monkeypatch):

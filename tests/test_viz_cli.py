@@ -30,8 +30,13 @@ def test_graph_command_writes_the_lessons_pictures(tmp_path: Path,
     printed = capsys.readouterr().out.split()
     names = [Path(p).name for p in printed]
     assert names == ["lesson_forward.svg", "lesson_backward.svg", "logistic_regression_forward.svg",
-                     "logistic_regression_backward.svg", "backprop_steps.html"]
+                     "logistic_regression_backward.svg", "backprop_steps.html", "flower_layers.svg",
+                     "flower_layers_compact.svg", "flower_explorer.html"]
     assert all(Path(p).is_file() for p in printed)
+    layers = " ".join(svg_texts(tmp_path / "graphs" / "flower_layers.svg"))
+    assert "Z1 (4, 400) = W1 (4, 2) · X (2, 400) + b1 (4, 1)" in layers and "dW1 (4, 2)" in layers
+    explorer = (tmp_path / "graphs" / "flower_explorer.html").read_text(encoding="utf-8")
+    assert '"iteration": 900' in explorer and "Layer view" in explorer
     lesson = svg_texts(tmp_path / "graphs" / "lesson_backward.svg")
     for shown in ("dJ/da = 3", "dJ/db = 6", "dJ/dc = 9", "∂u/∂b = c = 2", "∂v/∂a = 1"):
         assert shown in lesson
@@ -47,7 +52,7 @@ def test_graph_command_writes_the_lessons_pictures(tmp_path: Path,
 def test_graph_command_writes_png(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["graph", "--out", str(tmp_path), "--format", "png"]) == 0
     pictures = [Path(p) for p in capsys.readouterr().out.split() if p.endswith(".png")]
-    assert len(pictures) == 4
+    assert len(pictures) == 6
     assert all(p.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") for p in pictures)
 
 

@@ -222,18 +222,19 @@ def bench(args: argparse.Namespace) -> int:
 
 
 def graph(args: argparse.Namespace) -> int:
-    """Write the lesson's graphs of J = 3(a + bc), one logistic-regression example, and the stepper.
+    """Write the lesson's graphs of J = 3(a + bc), one logistic-regression example, the stepper,
+    and the flower network's layer view and explorer page.
 
-    ``--format dot`` writes the DOT text of the graphs, which needs no renderer; the stepper is
-    then left out (its frames are rendered SVG).
+    ``--format dot`` writes the DOT text of the graphs, which needs no renderer; the stepper and
+    the explorer are then left out (their pictures are rendered SVG).
     """
     from . import viz
 
     out = _checks.output_folder(args.out, "--out", "a folder for the graphs (created if missing)")
-    written = viz.save_lesson_pictures(out, args.format)
+    written = viz.save_lesson_pictures(out, args.format) + viz.save_network_pictures(out, args.format)
     if args.format == "dot":
-        print("backprop_steps.html not written: the stepper's frames are rendered pictures; "
-              "use --format svg or png for it.", file=sys.stderr)
+        print("backprop_steps.html and flower_explorer.html not written: their pictures are rendered; "
+              "use --format svg or png for them.", file=sys.stderr)
     for path in written:
         print(path)
     return 0
@@ -260,13 +261,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo_parser.add_argument("--out", default="tinygrad_course_output", metavar="DIR",
                              help="folder for the pictures, created if missing")
     demo_parser.set_defaults(run=demo)
-    graph_parser = commands.add_parser("graph", help="draw the lesson's graphs and the backprop stepper",
+    graph_parser = commands.add_parser("graph", help="draw the lesson's graphs, the stepper and the explorer",
                                        formatter_class=_HelpFormatter)
     graph_parser.add_argument("--out", default="graphs", metavar="DIR",
                               help="folder for the files, created if missing")
     graph_parser.add_argument("--format", choices=("svg", "png", "dot"), default="svg",
-                              help="picture format; dot writes the DOT text of the four graphs, which "
-                                   "needs no renderer, and no stepper page")
+                              help="picture format; dot writes the DOT text of the graphs, which "
+                                   "needs no renderer, and no stepper or explorer page")
     graph_parser.set_defaults(run=graph)
     bench_parser = commands.add_parser("bench", help="time the engine against hand-written numpy",
                                        formatter_class=_HelpFormatter)

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from .dot import DIM_TEXT, GRADIENT_RED, HIGHLIGHT, ROLE_TEXT
 from .explorer import Explorer, explore, save_explorer
-from .lesson import save_lesson_pictures
+from .lesson import save_lesson_pictures, save_network_pictures
 from .render import Graph, RendererNotFoundError, RenderError, find_renderer
 from .stepper import save_steps
 from .views import explain, graph, save_graphs, steps
@@ -57,6 +57,7 @@ __all__ = [
     "save_explorer",
     "save_graphs",
     "save_lesson_pictures",
+    "save_network_pictures",
     "save_steps",
     "steps",
 ]

@@ -1,4 +1,4 @@
-"""The lesson's pictures: J = 3(a + bc), and logistic regression on one example."""
+"""The lesson's pictures: J = 3(a + bc), logistic regression on one example, and the flower network."""
 
 from __future__ import annotations
 
@@ -6,8 +6,13 @@ import os
 from pathlib import Path
 
 from .. import _checks, ops
+from ..datasets import planar_flower
 from ..errors import InputValueError
+from ..functional import binary_cross_entropy_with_logits
+from ..nn import MLP
 from ..tensor import Tensor
+from ..train import History, fit
+from .explorer import explore
 from .numbers import number
 from .stepper import save_steps
 from .views import graph, save_graphs
@@ -57,4 +62,36 @@ def save_lesson_pictures(out_dir: str | os.PathLike[str] = "graphs", format: str
                          legend="small", notes={z: dz}).save(out / f"logistic_regression_backward.{format}"))
     if format != "dot":
         written.append(save_steps(J, out / "backprop_steps.html"))
+    return written
+
+
+def flower_network(iterations: int = 1000, snapshot_every: int = 100) -> tuple[Tensor, History]:
+    """The course's two-layer flower network (2 → 4 tanh → 1, lr 1.2) after ``iterations`` steps of
+    training, with snapshots for the explorer; returns the graph of its next training step, J."""
+    X, Y = planar_flower()
+    model = MLP([2, 4, 1], "tanh", init="small", seed=2)
+    history = fit(model, X, Y, lr=1.2, iterations=iterations, record_every=max(1, snapshot_every // 4),
+                  snapshot_every=snapshot_every, progress=False)
+    J = binary_cross_entropy_with_logits(model(Tensor(X, name="X")), Tensor(Y, name="Y")).named("J")
+    return J, history
+
+
+def save_network_pictures(out_dir: str | os.PathLike[str] = "graphs", format: str = "svg") -> list[Path]:
+    """The flower network's training step, as ``python -m tinygrad_course graph`` writes it.
+
+    ``flower_layers`` (the layer view, with numbers) and ``flower_layers_compact`` (names and
+    shapes, for slides) in ``format``, and ``flower_explorer.html`` (not for "dot"): the explorer
+    page with both views and 1000 iterations of training to scrub through.
+    """
+    out = _checks.path(out_dir, "save_network_pictures(out_dir)")
+    if not isinstance(format, str) or format not in ("svg", "png", "dot"):
+        raise InputValueError(f"save_network_pictures(format={format!r:.40}): "
+                              "expected 'svg', 'png' or 'dot'.")
+    J, history = flower_network()
+    title = "The flower network's training step, layer by layer (after 1000 iterations)"
+    written = [graph(J, view="layers", title=title).save(out / f"flower_layers.{format}"),
+               graph(J, view="layers", compact=True).save(out / f"flower_layers_compact.{format}")]
+    if format != "dot":
+        written.append(explore(J, history=history, title="The flower network: backprop, step by step")
+                       .save(out / "flower_explorer.html"))
     return written
