@@ -93,14 +93,19 @@ def test_lesson_pictures_draw_logistic_regression_as_the_lesson(tmp_path: Path) 
     # da = −y/a + (1 − y)/(1 − a) = −1/0.6225 = −1.607, dw1 = x1·dz = −0.7551.
     for shown in ("dL/dz = −0.3775", "dz = a − y", "= 0.6225 − 1 = −0.3775", "dL/da = −1.607",
                   "dL/dw1 = −0.7551", "dL/db = −0.3775", "∂a/∂z = a(1 − a)", "= 0.235",
-                  "∂L/∂a = −y/a + (1 − y)/(1 − a)", "= −1.607", "∂w1x1/∂w1 = x1 = 2"):
+                  "∂L/∂a = −y/a + (1 − y)/(1 − a)", "= −1.607", "∂z/∂w1 = x1 = 2", "∂z/∂w2 = x2 = 1",
+                  "∂z/∂b = 1"):
         assert shown in texts, shown
+    # z = w1x1 + w2x2 + b is one node, as the lesson draws it; the products are not drawn.
+    assert "w1x1 + w2x2 + b" in texts and "w1x1" not in texts and "∂w1x1/∂w1 = x1 = 2" not in texts
     # The loss is one op: ×, ×, +, + (z), σ (a) and L — no log, no 1 − a spelled out.
     L = logistic_regression()[0]
     source = viz.graph(L, rankdir="LR").source
     assert "rankdir=LR" in source
     ops = re.findall(r"tooltip=(\w+)", source)
     assert sorted(ops) == ["add", "add", "bce", "mul", "mul", "sigmoid"]
+    fused = viz.graph(L, rankdir="LR", fuse_linear=True).source
+    assert sorted(re.findall(r"tooltip=(\w+)", fused)) == ["bce", "linear", "sigmoid"]
     forward = svg_texts(tmp_path / "logistic_regression_forward.svg")
     assert "dz = a − y" not in forward and "0.4741" in forward            # L = −log 0.6225
 

@@ -14,7 +14,7 @@ from ..tensor import Tensor
 from .layout import Group, Layout, node_number
 from .names import Walk, after_d
 from .numbers import esc, inline, number, shape_text, value_lines
-from .replay import Term, edge_derivative
+from .replay import Term, edge_derivative, fused_derivative
 
 # --------------------------------------------------------------------------- look
 
@@ -200,8 +200,30 @@ def build_dot(walk: Walk, layout: Layout, frame: Frame, legend: bool | str, titl
     return dot.source
 
 
+def _linear_text(walk: Walk, t: Tensor) -> str:
+    """w1x1 + w2x2 + b: the sum's terms, each product of two leaves written without a sign."""
+    node = t.grad_fn
+    if node is None:
+        return walk.names[walk.k(t)]
+    if node.op.name == "mul":
+        return "".join(walk.names[walk.k(p)] for p in node.parents)
+    return " + ".join(_linear_text(walk, p) for p in node.parents)
+
+
+def _draw_fused(dot: graphviz.Digraph, walk: Walk, name: str, result: int, frame: Frame,
+                dimmed: bool) -> None:
+    lit = name == frame.current or name in frame.highlight_nodes
+    dot.node(name, f"<{cell(esc(_linear_text(walk, walk.tensors[result])), bold=True)}>", shape="ellipse",
+             style="filled", fillcolor="#ffffff" if dimmed else OP_FILL,
+             color=HIGHLIGHT if lit else (DIM_LINE if dimmed else "#555555"),
+             penwidth="3" if lit else "1", margin="0.06,0.04", tooltip="linear")
+
+
 def _draw_group(dot: graphviz.Digraph, walk: Walk, name: str, group: Group, frame: Frame,
                 dimmed: bool) -> None:
+    if group.result is not None:
+        _draw_fused(dot, walk, name, group.result, frame, dimmed)
+        return
     ops = [walk.tensors[int(m[2:])] for m in group.members if m.startswith("op")]
     symbols = list(dict.fromkeys(t.grad_fn.op.symbol for t in ops))  # type: ignore[union-attr]
     shown = ", ".join(symbols[:6]) + (", …" if len(symbols) > 6 else "")
@@ -238,7 +260,15 @@ def _draw_edge(dot: graphviz.Digraph, walk: Walk, layout: Layout, frame: Frame, 
         consumer = walk.tensors[k]
         inputs = consumer.grad_fn.parents  # type: ignore[union-attr]
         parent = inputs[position]
-        if b not in layout.groups and alone:   # out of a box into a drawn op: still one input
+        fused = b in layout.groups and layout.groups[b].result is not None
+        if fused and frame.backward:           # w1 into w1x1 + w2x2 + b: ∂z/∂w1 = x1 = 2
+            term = frame.terms.get((k, position))
+            result = walk.tensors[layout.groups[b].result]  # type: ignore[index]
+            if term is not None and term.local is not None:
+                attributes.update(label=f"<{cell(esc(fused_derivative(walk, term, result)))}>",
+                                  fontcolor=GRADIENT_RED)
+            term = None
+        elif b not in layout.groups and alone:   # out of a box into a drawn op: still one input
             term = frame.terms.get((k, position))
             roles = notation_of(consumer.grad_fn.op.name).roles  # type: ignore[union-attr]
             if not frame.backward and roles and len(inputs) == len(roles):

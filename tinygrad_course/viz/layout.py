@@ -30,12 +30,13 @@ class Group:
     reason: str
     members: list[str] = field(default_factory=list)
     title: str = ""              # "layer 1", or the scope "encoder" of encoder.W, encoder.b
+    result: int | None = None    # a fused linear node: the number of the tensor it computes
 
 
 class Layout:
     """Which DOT nodes exist, and which of them are drawn as one collapsed box."""
 
-    def __init__(self, walk: Walk, max_nodes: int | None, protected: set[int]) -> None:
+    def __init__(self, walk: Walk, max_nodes: int | None, protected: set[int], fuse: bool = False) -> None:
         self.walk = walk
         self.protected = protected | {id(walk.root)}
         self.nodes: list[str] = []
@@ -51,6 +52,8 @@ class Layout:
         self._boxes_made = 0
         self.drawn_as = {node: node for node in self.nodes}
         self.note = ""
+        if fuse:
+            self._fuse_linear()
         if max_nodes is None or len(self.nodes) <= max_nodes:
             return
         # Boring stretches first (unnamed steps outside the layers, such as a loss spelled out
@@ -73,6 +76,38 @@ class Layout:
         self.note = (f"Size guard: {len(self.nodes)} nodes are more than max_nodes = {max_nodes}, so "
                      f"{'; '.join(parts)}.\n{self.count()} nodes are drawn; "
                      "pass max_nodes=None to draw every node.")
+
+    def _linear_terms(self, t: Tensor, top: bool) -> list[Tensor] | None:
+        """The tensors inside ``t = w1·x1 + w2·x2 + b`` (sums and products of leaves), or None
+        when ``t`` is not such a combination; inner steps must be used once and not asked for."""
+        node = t.grad_fn
+        if node is None:
+            return []
+        if not top and (self.walk.uses[self.walk.k(t)] != 1 or id(t) in self.protected):
+            return None
+        if node.op.name == "mul" and all(p.grad_fn is None for p in node.parents):
+            return [t]
+        if node.op.name != "add":
+            return None
+        inner = [self._linear_terms(p, top=False) for p in node.parents]
+        if any(part is None for part in inner):
+            return None
+        return [t, *(x for part in inner for x in part)]  # type: ignore[union-attr]
+
+    def _fuse_linear(self) -> None:
+        """Draw each linear combination z = w1x1 + w2x2 + b as one op node, as the lesson does.
+        From the output back, so that the whole sum is fused before its inner w1x1 + w2x2."""
+        for t in reversed(self.walk.tensors):
+            if t.grad_fn is None or t.grad_fn.op.name != "add":
+                continue
+            inside = self._linear_terms(t, top=True)
+            numbers = [self.walk.k(x) for x in inside or []]
+            if len(numbers) < 3 or any(self.drawn_as[f"op{n}"] in self.groups for n in numbers):
+                continue
+            k = numbers[0]
+            members = [f"op{k}"] + [m for n in numbers[1:] for m in (f"t{n}", f"op{n}")]
+            self._merge(members, "fused")
+            self.groups[self.drawn_as[f"op{k}"]].result = k
 
     def count(self) -> int:
         return len(set(self.drawn_as.values()))

@@ -56,10 +56,11 @@ def save_lesson_pictures(out_dir: str | os.PathLike[str] = "graphs", format: str
     dz = f"dz = a − y\n= {number(a.item())} − {number(y.item())} = {number(float(z.grad))}"  # type: ignore[arg-type]
     title = ("Logistic regression, one example: z = w1x1 + w2x2 + b, a = σ(z), "
              "L(a, y) = −(y log a + (1 − y) log(1 − a))")
-    written.append(graph(L, title=title, rankdir="LR", legend="small")
+    written.append(graph(L, title=title, rankdir="LR", legend="small", fuse_linear=True)
                    .save(out / f"logistic_regression_forward.{format}"))
     written.append(graph(L, backward=True, title=title + "; backprop: dz = a − y", rankdir="LR",
-                         legend="small", notes={z: dz}).save(out / f"logistic_regression_backward.{format}"))
+                         legend="small", fuse_linear=True, notes={z: dz})
+                   .save(out / f"logistic_regression_backward.{format}"))
     if format != "dot":
         written.append(save_steps(J, out / "backprop_steps.html"))
     return written

@@ -192,6 +192,16 @@ def edge_derivative(walk: Walk, term: Term) -> str:
     return f"{partial(walk, term.consumer, parent)}{middle} = {value}"
 
 
+def fused_derivative(walk: Walk, term: Term, result: Tensor) -> str:
+    """∂z/∂w1 = x1 = 2 on the edge into a fused z = w1x1 + w2x2 + b: the sums in between pass
+    the derivative on unchanged (∂(u + v)/∂u = 1), so it is the product's own."""
+    parent = term.consumer.grad_fn.parents[term.input_index]  # type: ignore[union-attr]
+    value = number(term.local)  # type: ignore[arg-type]
+    formula = _local_formula(walk, term.consumer, term.input_index)
+    middle = f" = {formula}" if formula and formula != value else ""
+    return f"{partial(walk, result, parent)}{middle} = {value}"
+
+
 def explain_line(walk: Walk, step: Step) -> str:
     """dJ/db = dJ/du · du/db = 3 · 2 = 6 (scalars), or the rule and a summary (tensors)."""
     root, tensor = walk.root, step.tensor

@@ -77,7 +77,7 @@ def frame_terms(walk: Walk, steps: Sequence[Step]) -> dict[tuple[int, int], Term
 def graph(t: Tensor, backward: bool = False, highlight: Tensor | Sequence[Tensor] | None = None,
           max_nodes: int | None = 30, legend: bool | str = True, title: str | None = None,
           rankdir: str | None = None, notes: Mapping[Tensor, str] | None = None, view: str = "ops",
-          compact: bool = False) -> Graph:
+          compact: bool = False, fuse_linear: bool = False) -> Graph:
     """Draw the computation graph behind ``t``: tensors as boxes, ops as circles.
 
     Forward view: each tensor's name, shape and value (and ``.grad`` once ``backward()`` ran).
@@ -97,11 +97,14 @@ def graph(t: Tensor, backward: bool = False, highlight: Tensor | Sequence[Tensor
     shapes (``Z1 (4, 400) = W1 (4, 2) · X (2, 400) + b1 (4, 1)``), backward blocks right to left
     beneath them (``dW1 = (1/m) dZ1 · Xᵀ``), cache arrows between; ``backward`` is then moot.
     ``compact=True`` (for slides) leaves the numbers out: names and shapes, and a small legend.
+    ``fuse_linear=True`` draws each sum of products of leaves, z = w1x1 + w2x2 + b, as one op
+    node as the lesson does, its edges carrying ∂z/∂w1 = x1 in the backward view.
     """
     check_tensor(t, "graph()")
     check_options(max_nodes, rankdir, legend, title)
     backward = _checks.flag(backward, "graph(backward=...)")
     compact = _checks.flag(compact, "graph(compact=...)")
+    fuse_linear = _checks.flag(fuse_linear, "graph(fuse_linear=...)")
     if view not in ("ops", "layers"):
         raise InputValueError(f"graph(view={view!r:.40}): expected 'ops' (every op, any graph) or 'layers' "
                               "(a model's training step, layer by layer).")
@@ -110,7 +113,7 @@ def graph(t: Tensor, backward: bool = False, highlight: Tensor | Sequence[Tensor
     sources = _as_tensors(highlight)
     walk = Walk(t)
     noted = _check_notes(walk, notes)
-    layout = Layout(walk, max_nodes, {id(s) for s in sources} | set(noted))
+    layout = Layout(walk, max_nodes, {id(s) for s in sources} | set(noted), fuse=fuse_linear)
     frame = Frame(backward=backward, gradients={}, terms={}, notes=noted, compact=compact)
     if backward:
         replayed = replay(t)
