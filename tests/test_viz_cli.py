@@ -46,7 +46,7 @@ def test_graph_command_writes_the_lessons_pictures(tmp_path: Path,
     assert "dL/dz = −0.3775" in logistic and "dL/dw1 = −0.7551" in logistic
     assert "∂a/∂z = a(1 − a)" in logistic and "= 0.235" in logistic     # on two lines
     page = (tmp_path / "graphs" / "backprop_steps.html").read_text(encoding="utf-8")
-    assert page.count('<figure class="frame"') == 6
+    assert page.count('"caption": "Backward, step') == 6             # one frame per tensor, in backprop
 
 
 def test_graph_command_writes_png(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

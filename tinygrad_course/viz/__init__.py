@@ -8,7 +8,8 @@ dJ/dJ = 1
 dJ/dv = 3
 dJ/du = dJ/dv · dv/du = 3 · 1 = 3
 ...
->>> save_steps(J, "backprop.html")             # backprop frame by frame, in one HTML file
+>>> explore(J)                                 # the explorer page: step, click, scrub; inline in Jupyter
+>>> save_steps(J, "backprop.html")             # the same page, saved
 
 Everything is drawn from the structure that ``backward`` walks: ``grad_fn.parents`` in
 topological order, and each op's own VJP from the op table. The backward view calls the VJPs
@@ -27,18 +28,17 @@ One file per responsibility, in the order data flows through them:
 - ``render``: finding the renderer and running it (``Graph``, ``find_renderer``);
 - ``views``: the public ``graph``, ``save_graphs``, ``steps``, ``explain``;
 - ``layers``: the layer view of a model's training step;
-- ``stepper``: the backprop page; ``lesson``: the lesson's pictures;
 - ``checking``, ``explorer``, ``explorer_page``: the explorer page (gradient checks per node,
-  frames and details, the HTML).
+  frames and details, the HTML);
+- ``lesson``: the lesson's pictures and the flower network's.
 """
 
 from __future__ import annotations
 
 from .dot import DIM_TEXT, GRADIENT_RED, HIGHLIGHT, ROLE_TEXT
-from .explorer import Explorer, explore, save_explorer
+from .explorer import Explorer, explore, save_steps
 from .lesson import save_lesson_pictures, save_network_pictures
 from .render import Graph, RendererNotFoundError, RenderError, find_renderer
-from .stepper import save_steps
 from .views import explain, graph, save_graphs, steps
 
 __all__ = [
@@ -54,7 +54,6 @@ __all__ = [
     "explore",
     "find_renderer",
     "graph",
-    "save_explorer",
     "save_graphs",
     "save_lesson_pictures",
     "save_network_pictures",

@@ -166,21 +166,28 @@ class Explorer:
                 'style="width: 100%; height: 720px; border: 1px solid #ccc"></iframe>')
 
 
-def explore(t: Tensor, history: Any = None, compact: bool = False, title: str | None = None) -> Explorer:
+def explore(t: Tensor, history: Any = None, compact: bool = False, title: str | None = None,
+            max_steps: int = 200) -> Explorer:
     """The explorer page for the graph behind ``t``: the op view always, the layer view too when
     ``t`` is a model's training step (an ``MLP`` or a ``Sequential`` of ``Linear`` layers), and
     the training scrubber when ``history`` comes from ``fit(..., snapshot_every=k)``.
 
     Step with the buttons or ← →, one node (op view) or one block (layer view) at a time; click a
     node for its chain-rule step with numbers and its gradient check. ``compact`` leaves the
-    numbers out of the pictures (names and shapes, for slides).
+    numbers out of the pictures (names and shapes, for slides). Graphs of more than ``max_steps``
+    tensors are refused: a page of thousands of frames helps no one.
     """
     check_tensor(t, "explore()")
+    max_steps = _checks.whole(max_steps, "explore(max_steps=...)", least=1)
     compact = _checks.flag(compact, "explore(compact=...)")
     if title is not None and not isinstance(title, str):
         raise InputTypeError(f"explore(title=...) must be a str or None, got {title!r:.60}.")
     if not t.requires_grad:
         raise InputValueError("explore() needs a tensor that depends on something with requires_grad=True.")
+    size = len(Walk(t).tensors)
+    if size > max_steps:
+        raise InputValueError(f"explore(): this graph has {size} tensors, more than max_steps = {max_steps}; "
+                              "pass a larger max_steps, or explore a smaller graph.")
     views = {"ops": _op_view(t, compact)}
     with contextlib.suppress(InputValueError):      # not a model of layers: the op view alone
         views["layers"] = _layer_view(t, compact)
@@ -192,6 +199,7 @@ def explore(t: Tensor, history: Any = None, compact: bool = False, title: str | 
     return Explorer(PAGE.replace("{title}", heading).replace("{data}", payload))
 
 
-def save_explorer(t: Tensor, path: str | os.PathLike[str] = "explorer.html", **options: Any) -> Path:
-    """``explore(t, **options).save(path)``; returns the path."""
+def save_steps(t: Tensor, path: str | os.PathLike[str] = "backprop.html", **options: Any) -> Path:
+    """``explore(t, **options).save(path)``: backprop step by step, in one self-contained HTML file
+    (the explorer's page; it replaces the former page of one picture per frame). Returns the path."""
     return explore(t, **options).save(path)

@@ -12,9 +12,8 @@ from ..functional import binary_cross_entropy_with_logits
 from ..nn import MLP
 from ..tensor import Tensor
 from ..train import History, fit
-from .explorer import explore
+from .explorer import explore, save_steps
 from .numbers import number
-from .stepper import save_steps
 from .views import graph, save_graphs
 
 # --------------------------------------------------------------------------- the lesson's pictures
