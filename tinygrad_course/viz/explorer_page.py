@@ -22,7 +22,7 @@ nav .views button[aria-pressed="true"] { font-weight: bold; background: #cfe2f3;
 #caption { margin: 0.5em 0 0 0; font-size: 1.05em; min-height: 1.3em; }
 main { display: flex; align-items: flex-start; }
 #graphs { flex: 1; padding: 1em; min-width: 0; overflow-x: auto; }
-#graphs svg { max-width: none; height: auto; }
+#graphs svg { height: auto; }
 aside { background: #fff; position: sticky; top: 7.5em; width: 24em; flex: none;
         max-height: calc(100vh - 8.5em);
         overflow: auto; padding: 0.8em; border-left: 1px solid #ddd; font-size: 0.92em; }
@@ -79,6 +79,16 @@ let index = 0;
 for (const name of Object.keys(holders)) {
   if (data.views[name]) holders[name].innerHTML = data.views[name].svg;
   else document.getElementById("show-" + name).hidden = true;
+}
+// A picture a little wider than its column is scaled to fit; a much wider one keeps its size
+// (its text would shrink out of reading) and scrolls, the active node kept in view.
+function fit() {
+  for (const holder of Object.values(holders)) {
+    const svg = holder.querySelector("svg");
+    if (!svg) continue;
+    const width = svg.width.baseVal.value, room = document.getElementById("graphs").clientWidth - 32;
+    svg.style.maxWidth = width < 1.3 * room ? "100%" : "none";
+  }
 }
 function tensorKey(key) { return key.startsWith("op") ? "t" + key.slice(2) : key; }
 function show(i) {
@@ -199,6 +209,7 @@ function training(run) {
   pick(0);
 }
 if (data.training) training(data.training);
+fit();
 choose(viewName);
 </script>
 </body>
