@@ -136,12 +136,14 @@ def test_scrubbing_shows_the_recorded_costs(browser: Any, tmp_path: Path) -> Non
     session = Session(browser, path)
     scrubber = session.page.locator("#iteration")
     scrubber.focus()
+    session.page.keyboard.press("Home")
+    first = history.snapshots[0]
+    assert session.page.inner_text("#iteration-text") == f"Iteration 0: cost J = {number(first.cost)}"
+    assert f"J = {number(first.cost)}" in session.page.text_content("#layers-cost")     # the layer view too
     session.page.keyboard.press("End")
     last = history.snapshots[-1]
     shown = session.page.inner_text("#iteration-text")
     assert shown == f"Iteration {last.iteration}: cost J = {number(last.cost)}"
-    session.page.keyboard.press("Home")
-    first = history.snapshots[0]
-    assert session.page.inner_text("#iteration-text") == f"Iteration 0: cost J = {number(first.cost)}"
+    assert f"J = {number(last.cost)}" in session.page.text_content("#layers-cost")
     assert first.cost > last.cost
     session.finish()

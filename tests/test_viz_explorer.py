@@ -15,8 +15,10 @@ from tinygrad_course.nn import MLP
 from tinygrad_course.train import fit
 from tinygrad_course.viz.checking import check_node
 from tinygrad_course.viz.explorer import _layer_view, _op_view
+from tinygrad_course.viz.layers import LayerModel
 from tinygrad_course.viz.lesson import lesson_graph
 from tinygrad_course.viz.names import Walk
+from tinygrad_course.viz.numbers import number
 from tinygrad_course.viz.replay import replay
 
 
@@ -97,3 +99,25 @@ def test_fit_records_snapshots_for_the_scrubber() -> None:
     assert '"iteration": 20' in page
     with pytest.raises(InputValueError, match="snapshot_every"):
         viz.explore(flower_step(), history=fit(model, X, Y, lr=1.2, iterations=2, progress=False))
+
+
+def test_the_layer_view_at_a_snapshot_is_the_network_at_those_parameters() -> None:
+    X, Y = planar_flower()
+    model = MLP([2, 4, 1], "tanh", init="small", seed=2)
+    history = fit(model, X, Y, lr=1.2, iterations=30, snapshot_every=20, progress=False)
+    after = LayerModel(flower_step_of(model, X, Y), history.snapshots[1].parameters)
+    rebuilt = MLP([2, 4, 1], "tanh", init="small", seed=2)
+    rebuilt.load_state_dict(history.snapshots[1].parameters)
+    fresh = LayerModel(flower_step_of(rebuilt, X, Y))
+    for mine, theirs in zip(after.layers, fresh.layers, strict=True):
+        for attribute in ("W", "b", "Z"):
+            np.testing.assert_allclose(after.course_gradient(getattr(mine, attribute)),
+                                       fresh.course_gradient(getattr(theirs, attribute)),
+                                       rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(after.gradients[id(after.layers[0].W)],
+                               history.snapshots[1].gradients["W1"], rtol=1e-9, atol=1e-15)
+    assert after.blocks()[2].numbers == [f"J = {number(history.snapshots[1].cost)}"]
+
+
+def flower_step_of(model: MLP, X: np.ndarray, Y: np.ndarray) -> Tensor:
+    return binary_cross_entropy_with_logits(model(Tensor(X, name="X")), Tensor(Y, name="Y")).named("J")

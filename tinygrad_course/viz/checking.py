@@ -1,4 +1,5 @@
-"""A gradient check per node, for the explorer: central differences next to autograd's value.
+"""The graph's numbers at other values, for the explorer: a gradient check per node, and the
+values and gradients at a recorded iteration of training.
 
 For a tensor ``t`` of the graph and a few of its entries, ``(J(t + ε) − J(t − ε)) / 2ε`` is
 computed by running the recorded forward ops again from ``t`` on (the ops' own numpy forwards,
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..autograd import unbroadcast
 from ..tensor import Tensor
 from .names import Walk
 
@@ -33,13 +35,36 @@ class NodeCheck:
         return bool(np.allclose(self.numeric, self.autograd, rtol=1e-4, atol=1e-6))
 
 
-def _cost(walk: Walk, start: int, values: list[np.ndarray]) -> float:
-    """J after the forward ops from tensor number ``start`` on run again on ``values``."""
+def forward_from(walk: Walk, start: int, values: list[np.ndarray]) -> list[np.ndarray]:
+    """``values`` with every tensor after number ``start`` computed again by its op's forward."""
     for k in range(start + 1, len(walk.tensors)):
         node = walk.tensors[k].grad_fn
         if node is not None:
-            values[k] = node.op.forward(*(values[walk.k(p)] for p in node.parents), **node.params)
-    return float(np.sum(values[walk.k(walk.root)]))
+            values[k] = np.asarray(node.op.forward(*(values[walk.k(p)] for p in node.parents), **node.params))
+    return values
+
+
+def gradients_at(walk: Walk, values: list[np.ndarray]) -> list[np.ndarray | None]:
+    """dJ/dtensor for every tensor that requires grad, with the graph's values replaced by
+    ``values``: the ops' backward rules on plain arrays, as ``backward()`` runs them."""
+    gradients: list[np.ndarray | None] = [None] * len(walk.tensors)
+    gradients[walk.k(walk.root)] = np.ones(walk.root.shape)
+    for k in reversed(range(len(walk.tensors))):
+        node, g = walk.tensors[k].grad_fn, gradients[k]
+        if node is None or g is None:
+            continue
+        inputs = [values[walk.k(p)] for p in node.parents]
+        for i, parent in enumerate(node.parents):
+            if not parent.requires_grad:
+                continue
+            if node.op.vjp_each is None:
+                raw = node.op.vjps[i](g, values[k], *inputs, **node.params)
+            else:
+                raw = node.op.vjp_each(i, g, values[k], *inputs, **node.params)
+            share = unbroadcast(np.asarray(raw), parent.shape, node.op.name)
+            before = gradients[walk.k(parent)]
+            gradients[walk.k(parent)] = share if before is None else before + share
+    return gradients
 
 
 def check_node(walk: Walk, t: Tensor, gradient: np.ndarray) -> NodeCheck | None:
@@ -58,7 +83,7 @@ def check_node(walk: Walk, t: Tensor, gradient: np.ndarray) -> NodeCheck | None:
                 values = list(base)
                 values[k] = t._data.copy()
                 values[k][index] += sign * EPSILON
-                sides.append(_cost(walk, k, values))
+                sides.append(float(np.sum(forward_from(walk, k, values)[walk.k(walk.root)])))
             numeric.append((sides[0] - sides[1]) / (2 * EPSILON))
     autograd = [float(np.asarray(gradient)[index]) for index in entries]
     return NodeCheck(tuple(entries), tuple(numeric), tuple(autograd))

@@ -128,22 +128,26 @@ def _layer_view(J: Tensor, compact: bool) -> dict[str, Any]:
     return {"svg": svg, "frames": frames, "details": details}
 
 
-def _training(history: Any) -> dict[str, Any] | None:
+def _training(history: Any, J: Tensor, layers: bool, compact: bool) -> dict[str, Any] | None:
+    """The cost curve and, per snapshot, its cost, parameters and gradients, and the numbers of
+    each layer-view block at that iteration (the page writes them into the blocks)."""
     if history is None:
         return None
     snapshots = getattr(history, "snapshots", None)
     if not snapshots:
         raise InputValueError("explore(history=...) needs the snapshots of a run: train with "
                               "fit(..., snapshot_every=k) and pass its History.")
-    return {
-        "iterations": [int(i) for i in history.iterations], "costs": [float(c) for c in history.costs],
-        "snapshots": [{"iteration": s.iteration, "cost": number(s.cost), "value": float(s.cost),
-                       "rows": [f"{name} {shape_text(np.shape(value))}: "
-                                + ", ".join(value_lines(value)) for name, value in s.parameters.items()]
-                       + [f"d{name}: " + ", ".join(value_lines(value))
-                          for name, value in s.gradients.items()]}
-                      for s in snapshots],
-    }
+    recorded = []
+    for s in snapshots:
+        rows = [f"{name} {shape_text(np.shape(value))}: " + ", ".join(value_lines(value))
+                for name, value in s.parameters.items()]
+        rows += [f"d{name}: " + ", ".join(value_lines(value)) for name, value in s.gradients.items()]
+        blocks = ({block.key: block.numbers for block in LayerModel(J, s.parameters).blocks(compact)}
+                  if layers else {})
+        recorded.append({"iteration": s.iteration, "cost": number(s.cost), "value": float(s.cost),
+                         "rows": rows, "blocks": blocks})
+    return {"iterations": [int(i) for i in history.iterations], "costs": [float(c) for c in history.costs],
+            "snapshots": recorded}
 
 
 class Explorer:
@@ -191,7 +195,7 @@ def explore(t: Tensor, history: Any = None, compact: bool = False, title: str | 
     views = {"ops": _op_view(t, compact)}
     with contextlib.suppress(InputValueError):      # not a model of layers: the op view alone
         views["layers"] = _layer_view(t, compact)
-    data = {"views": views, "training": _training(history),
+    data = {"views": views, "training": _training(history, t, "layers" in views, compact),
             "start": "layers" if "layers" in views else "ops"}
     # </script> inside the JSON would end the script element early: escape every "<".
     payload = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")

@@ -34,6 +34,7 @@ aside p { margin: 0.25em 0; font-family: Helvetica, Arial, sans-serif; }
 g.node { cursor: pointer; }
 g.node.pending, g.edge.pending { opacity: 0.25; }
 g.nograd text[fill="#c0392b"], g.edge.unsent text { visibility: hidden; }
+#view-layers g.pending text + text { visibility: hidden; }
 g.edge.unsent path { stroke-opacity: 0.35; }
 g.node.current polygon, g.node.current path, g.node.current ellipse {
   stroke: #e66100; stroke-width: 4px; }
@@ -198,6 +199,11 @@ function training(run) {
     marker.setAttribute("cy", y(snapshot.value));
     document.getElementById("iteration-text").textContent =
       "Iteration " + snapshot.iteration + ": cost J = " + snapshot.cost;
+    // The layer view at this iteration: each block's last lines are its numbers.
+    for (const [key, lines] of Object.entries(snapshot.blocks)) {
+      const texts = [...document.querySelectorAll("#layers-" + key + " text")].slice(-lines.length);
+      if (lines.length) texts.forEach((text, i) => { text.textContent = lines[i]; });
+    }
     const rows = document.getElementById("iteration-rows");
     rows.replaceChildren(...snapshot.rows.map((row) => {
       const p = document.createElement("p");
@@ -206,7 +212,12 @@ function training(run) {
     }));
   };
   scrub.oninput = () => pick(Number(scrub.value));
-  pick(0);
+  scrub.value = scrub.max;           // the pictures show the step after training until one scrubs
+  marker.setAttribute("cx", x(last));
+  marker.setAttribute("cy", y(run.costs[run.costs.length - 1]));
+  document.getElementById("iteration-text").textContent =
+    "The pictures show the step after training; drag the slider (or focus it and press ← →, Home, End) " +
+    "to see a recorded iteration.";
 }
 if (data.training) training(data.training);
 fit();

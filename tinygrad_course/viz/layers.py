@@ -11,6 +11,7 @@ example's loss, ``m · ∂J/∂Z[l]``, so that ``dW[l] = (1/m) dZ[l] · A[l-1]�
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -20,10 +21,11 @@ import numpy as np
 from ..errors import InputValueError
 from ..ops.notation import notation_of
 from ..tensor import Tensor
+from .checking import forward_from, gradients_at
 from .dot import FONT, GRADIENT_RED, HIGHLIGHT, KIND_FILL, cell
 from .names import Walk
 from .numbers import esc, number, shape_text, value_lines
-from .replay import replay, substitute
+from .replay import substitute
 
 
 @dataclass
@@ -66,9 +68,10 @@ def _linear_parts(t: Tensor) -> tuple[Tensor, Tensor, Tensor] | None:
 
 
 class LayerModel:
-    """The layers, the cost and every gradient of one training step ``J``."""
+    """The layers, the cost and every gradient of one training step ``J``; with ``parameters``
+    (W1, b1, ... by name, as a ``Snapshot`` of ``fit`` keeps them) the same step at those values."""
 
-    def __init__(self, J: Tensor) -> None:
+    def __init__(self, J: Tensor, parameters: Mapping[str, np.ndarray] | None = None) -> None:
         walk = Walk(J)
         self.J, self.walk = J, walk
         self.layers: list[Layer] = []
@@ -96,7 +99,6 @@ class LayerModel:
                                   "of Linear layers) with W and b that require grad; this graph has none. "
                                   "Draw it with view='ops'.")
         self.m = self.layers[0].A_prev.shape[-1]
-        self.gradients = {id(step.tensor): step.gradient for step in replay(J)}
         self.names = {id(self.layers[0].A_prev): "X"}
         for layer in self.layers:
             n = layer.number
@@ -104,6 +106,15 @@ class LayerModel:
                 if t is not None:
                     self.names[id(t)] = name
         self.loss = self._loss()
+        values = [t._data for t in walk.tensors]
+        if parameters is not None:
+            for k, t in enumerate(walk.tensors):
+                if t.grad_fn is None and self.names.get(id(t)) in parameters:
+                    values[k] = np.asarray(parameters[self.names[id(t)]], dtype=t.dtype).reshape(t.shape)
+            values = forward_from(walk, -1, values)
+        self.values = {id(t): values[k] for k, t in enumerate(walk.tensors)}
+        self.gradients = {id(t): g for t, g in zip(walk.tensors, gradients_at(walk, values), strict=True)
+                          if g is not None}
 
     def _loss(self) -> tuple[Tensor, Tensor, Tensor] | None:
         """(L, its input, Y) when the cost is the mean of a loss op such as bce_with_logits."""
@@ -149,10 +160,10 @@ class LayerModel:
         n = layer.number
         equations = [f"{self.with_shape(layer.Z)} = {self.with_shape(layer.W)} · "
                      f"{self.with_shape(layer.A_prev)} + {self.with_shape(layer.b)}"]
-        pairs = [(f"Z{n}", layer.Z._data)]
+        pairs = [(f"Z{n}", self.values[id(layer.Z)])]
         if layer.A is not None:
             equations.append(self._activation(layer))
-            pairs.append((f"A{n}", layer.A._data))
+            pairs.append((f"A{n}", self.values[id(layer.A)]))
         cached = [self.name(layer.A_prev), self.name(layer.Z)]
         if layer.A is not None:
             cached.append(self.name(layer.A))
@@ -161,16 +172,16 @@ class LayerModel:
                      caption=f"Forward, layer {n}: {equations[0]}")
 
     def _cost(self, compact: bool) -> Block:
-        J = self.J
+        cost = float(self.values[id(self.J)])
         if self.loss is not None:
             _, given, Y = self.loss
             equation = (f"J = (1/m) Σ L({self.name(given)}, {self.name(Y)}),  m = {self.m}")
         else:
             last = self.layers[-1].A if self.layers[-1].A is not None else self.layers[-1].Z
             equation = f"J = cost({self.name(last)}), as computed after layer {len(self.layers)}"
-        numbers = [] if compact else [f"J = {number(J.item())}"]
-        return Block("cost", "Cost", [equation], numbers, detail=[equation, f"J = {number(J.item())}"],
-                     caption=f"The cost: {equation} = {number(J.item())}")
+        numbers = [] if compact else [f"J = {number(cost)}"]
+        return Block("cost", "Cost", [equation], numbers, detail=[equation, f"J = {number(cost)}"],
+                     caption=f"The cost: {equation} = {number(cost)}")
 
     def _dZ_rule(self, layer: Layer) -> str:
         """dZ[l] in the course's words: from the loss for the last layer, else dA[l] ⊙ g′(Z[l])."""
