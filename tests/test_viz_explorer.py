@@ -121,3 +121,13 @@ def test_the_layer_view_at_a_snapshot_is_the_network_at_those_parameters() -> No
 
 def flower_step_of(model: MLP, X: np.ndarray, Y: np.ndarray) -> Tensor:
     return binary_cross_entropy_with_logits(model(Tensor(X, name="X")), Tensor(Y, name="Y")).named("J")
+
+
+def test_compact_page_for_slides_leaves_the_numbers_out() -> None:
+    J = flower_step()
+    full, compact = _op_view(J, compact=False)["svg"], _op_view(J, compact=True)["svg"]
+    assert "norm" in full and "norm" not in compact
+    layers = _layer_view(J, compact=True)["svg"]
+    assert "Z1 (4, 400) = W1 (4, 2)" in layers and "norm" not in layers
+    with pytest.raises(InputValueError, match="max_steps"):
+        viz.explore(J, max_steps=5)
