@@ -81,14 +81,14 @@ for (const name of Object.keys(holders)) {
   if (data.views[name]) holders[name].innerHTML = data.views[name].svg;
   else document.getElementById("show-" + name).hidden = true;
 }
-// A picture a little wider than its column is scaled to fit; a much wider one keeps its size
+// A picture up to 1.4 times its column's width is scaled to fit; a wider one keeps its size
 // (its text would shrink out of reading) and scrolls, the active node kept in view.
 function fit() {
   for (const holder of Object.values(holders)) {
     const svg = holder.querySelector("svg");
     if (!svg) continue;
     const width = svg.width.baseVal.value, room = document.getElementById("graphs").clientWidth - 32;
-    svg.style.maxWidth = width < 1.3 * room ? "100%" : "none";
+    svg.style.maxWidth = width < 1.4 * room ? "100%" : "none";
   }
 }
 function tensorKey(key) { return key.startsWith("op") ? "t" + key.slice(2) : key; }
