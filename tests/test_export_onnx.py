@@ -1,0 +1,157 @@
+"""ONNX export, verified by running the file: ONNX Runtime against the engine's own forward pass.
+
+float64 agrees to 1e-12 and float32 to 1e-5, on fresh inputs (other values, another m) for the
+course's models and, as a property, for random computation graphs of the whole op table.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+
+from tinygrad_course import Tensor, ops
+from tinygrad_course.autograd import Op
+from tinygrad_course.export import OPSET, ExportError, to_onnx
+from tinygrad_course.nn import MLP, LeakyReLU, Linear, LogisticRegression, Sequential, Sigmoid
+from tinygrad_course.ops import onnx_names
+from tinygrad_course.plots import MissingDependencyError
+from tinygrad_course.testing import computation_graphs
+
+onnx = pytest.importorskip("onnx", reason="the ONNX tests need the [onnx] extra (onnx, onnxruntime)")
+ort = pytest.importorskip("onnxruntime", reason="the ONNX tests need the [onnx] extra (onnx, onnxruntime)")
+
+TOLERANCE = {np.dtype(np.float64): 1e-12, np.dtype(np.float32): 1e-5}
+
+
+def run(path: Path, *inputs: np.ndarray) -> np.ndarray:
+    """The file's output in ONNX Runtime (CPU, one thread: the machine is shared)."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    names = [i.name for i in session.get_inputs()]
+    return session.run(None, dict(zip(names, inputs, strict=True)))[0]
+
+
+def assert_same(got: np.ndarray, want: np.ndarray) -> float:
+    """Same shape, dtype and numbers (to the dtype's tolerance); returns the largest difference."""
+    assert got.shape == want.shape and got.dtype == want.dtype
+    tolerance = TOLERANCE[want.dtype]
+    np.testing.assert_allclose(got, want, rtol=tolerance, atol=tolerance)
+    return float(np.max(np.abs(got.astype(np.float64) - want), initial=0.0))
+
+
+def in_float32(model: Any) -> Any:
+    """The model with float32 parameters (float32 in, float32 out)."""
+    for linear in (layer for layer in [model, *getattr(model, "layers", [])] if isinstance(layer, Linear)):
+        linear.W = Tensor(linear.W.data.astype(np.float32), requires_grad=True, name=linear.W.name)
+        linear.b = Tensor(linear.b.data.astype(np.float32), requires_grad=True, name=linear.b.name)
+    return model
+
+
+def trained_like(model: Any, seed: int = 0) -> Any:
+    """Parameters all non-zero (biases included), as after training."""
+    rng = np.random.default_rng(seed)
+    model.load_state_dict({name: rng.normal(size=p.shape) for name, p in model.named_parameters()})
+    return model
+
+
+COURSE_MODELS = {
+    "MLP relu": lambda: trained_like(MLP([4, 5, 3, 1], "relu", seed=1)),
+    "MLP tanh": lambda: trained_like(MLP([2, 4, 1], "tanh", seed=2)),
+    "LogisticRegression": lambda: trained_like(LogisticRegression(3)),
+    "Sequential": lambda: trained_like(Sequential(Linear(3, 4, rng=0), LeakyReLU(0.01), Linear(4, 2, rng=1),
+                                                  Sigmoid(), Linear(2, 1, rng=2))),
+}
+
+
+# --------------------------------------------------------------------------- the table
+
+
+def test_every_op_of_the_table_has_an_onnx_entry() -> None:
+    assert set(onnx_names.ONNX) == set(ops.TABLE)
+    for name, entry in onnx_names.ONNX.items():
+        assert callable(entry) or (isinstance(entry, onnx_names.NotExpressible) and entry.reason), name
+
+
+def test_the_onnx_table_imports_without_onnx() -> None:
+    code = "import sys, tinygrad_course.ops.onnx_names, tinygrad_course.export; print('onnx' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip() == "False"
+
+
+# --------------------------------------------------------------------------- the course's models
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("kind", COURSE_MODELS)
+def test_course_models_run_in_onnx_runtime_for_any_m(kind: str, dtype: type, tmp_path: Path) -> None:
+    model = COURSE_MODELS[kind]()
+    if dtype is np.float32:
+        model = in_float32(model)
+    n_x = model.parameters()[0].shape[1]
+    rng = np.random.default_rng(1)
+    path = to_onnx(model, rng.normal(size=(n_x, 5)).astype(dtype), tmp_path / "model.onnx")
+    onnx.checker.check_model(onnx.load(path), full_check=True)
+    for m in (1, 7, 300):  # traced on 5 examples, run on other numbers of them
+        X = rng.normal(size=(n_x, m)).astype(dtype)
+        assert_same(run(path, X), model(X).data)
+
+
+def test_probabilities_are_sigma_of_the_logits(tmp_path: Path) -> None:
+    model = COURSE_MODELS["MLP tanh"]()
+    X = np.random.default_rng(2).normal(size=(2, 40)) * 30  # saturated: σ of large |z|
+    path = to_onnx(model, X[:, :3], tmp_path / "model.onnx", probabilities=True)
+    assert [o.name for o in onnx.load(path).graph.output] == ["A2"]
+    assert_same(run(path, X), model.predict_proba(X))
+
+
+def test_the_file_reads_in_the_course_names(tmp_path: Path) -> None:
+    model = COURSE_MODELS["MLP relu"]()
+    saved = onnx.load(to_onnx(model, np.ones((4, 2)), tmp_path / "model.onnx"))
+    assert [(o.domain, o.version) for o in saved.opset_import] == [("", OPSET)]
+    initializers = {i.name: onnx.numpy_helper.to_array(i) for i in saved.graph.initializer}
+    state = model.state_dict()
+    assert set(state) <= set(initializers)
+    for name, value in state.items():
+        np.testing.assert_array_equal(initializers[name], value)
+    (X,) = saved.graph.input
+    assert X.name == "X" and [d.dim_value or d.dim_param for d in X.type.tensor_type.shape.dim] == [4, "m"]
+    (Z,) = saved.graph.output
+    assert Z.name == "Z3" and [d.dim_value or d.dim_param for d in Z.type.tensor_type.shape.dim] == [1, "m"]
+    assert [n.op_type for n in saved.graph.node] == ["MatMul", "Add", "Relu"] * 2 + ["MatMul", "Add"]
+
+
+def test_float32_input_to_a_float64_model_is_cast_as_numpy_promotes(tmp_path: Path) -> None:
+    model = COURSE_MODELS["MLP tanh"]()
+    X = np.random.default_rng(3).normal(size=(2, 6)).astype(np.float32)
+    path = to_onnx(model, X, tmp_path / "model.onnx")
+    assert "Cast" in [n.op_type for n in onnx.load(path).graph.node]
+    assert_same(run(path, X), model(X).data)
+
+
+# --------------------------------------------------------------------------- any function of tensors
+
+
+# As many examples as the profile says: 60 under CI ("ci"), 20 while developing ("dev").
+@given(computation_graphs(max_nodes=6))
+def test_random_computation_graphs_run_the_same_in_onnx_runtime(graph: Any) -> None:
+    import tempfile
+
+    rng = np.random.default_rng(len(graph))
+    fresh = [np.asarray(x.data * rng.uniform(0.9, 1.1, x.shape)) for x in graph.inputs]
+    with tempfile.TemporaryDirectory() as folder:
+        path = to_onnx(graph, graph.inputs, Path(folder) / "graph.onnx", batch_axis=None)
+        onnx.checker.check_model(onnx.load(path), full_check=True)
+        for dtype in (np.float64, np.float32):
+            values = [v.astype(dtype) for v in fresh]
+            with np.errstate(all="ignore"):  # fresh values may leave an op's domain: NaN on both sides
+                want = graph(*[Tensor(v) for v in values]).data
+            if dtype is np.float32:
+                path = to_onnx(graph, tuple(values), Path(folder) / "graph32.onnx", batch_axis=None)
+            assert_same(run(path, *values), want)
