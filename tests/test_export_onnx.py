@@ -155,3 +155,85 @@ def test_random_computation_graphs_run_the_same_in_onnx_runtime(graph: Any) -> N
             if dtype is np.float32:
                 path = to_onnx(graph, tuple(values), Path(folder) / "graph32.onnx", batch_axis=None)
             assert_same(run(path, *values), want)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_stable_ops_keep_their_relative_precision_where_onnx_runtimes_own_lose_it(dtype: type,
+                                                                                  tmp_path: Path) -> None:
+    # ONNX Runtime's Sigmoid gives σ(−50) = 0, its Softplus overflows at 800 and LeakyRelu rounds
+    # the slope to float32: the file spells out the engine's formulas instead (ops/onnx_names.py).
+    z = np.concatenate([np.linspace(-700, 700, 57), [-40.0, -1e-9, 0.0, 1e-9, 800.0]]).astype(dtype)
+    for name, fn in (("sigmoid", lambda t: t.sigmoid()), ("softplus", lambda t: t.softplus()),
+                     ("leaky_relu", lambda t: t.leaky_relu(0.01)),
+                     ("bce_with_logits", lambda t: ops.bce_with_logits(t, t * 0 + 0.25))):
+        path = to_onnx(fn, z, tmp_path / f"{name}.onnx")
+        with np.errstate(over="ignore"):  # float32 overflows to inf at 800, on both sides
+            want = fn(Tensor(z)).data
+        np.testing.assert_allclose(run(path, z), want, rtol=TOLERANCE[np.dtype(dtype)], atol=0, err_msg=name)
+
+
+def test_a_float64_clip_after_relu_starts_an_onnx_runtime_session(tmp_path: Path) -> None:
+    # ONNX Runtime 1.32's Relu-Clip fusion refuses float64 Clip bounds: the file uses Max and Min.
+    x = np.linspace(-3, 3, 13)
+    path = to_onnx(lambda t: t.relu().clip(-1.0, 0.5), x, tmp_path / "clip.onnx")
+    assert_same(run(path, x), np.clip(np.maximum(x, 0), -1.0, 0.5))
+
+
+def test_bce_keeps_log_1_minus_a_exact_for_tiny_a(tmp_path: Path) -> None:
+    a, y = np.array([1e-20, 1e-9, 0.3, 0.999]), np.array([0.0, 0.0, 1.0, 0.5])
+    path = to_onnx(ops.bce, (a, y), tmp_path / "bce.onnx")
+    np.testing.assert_allclose(run(path, a, y), ops.bce(Tensor(a), Tensor(y)).data, rtol=1e-12, atol=0)
+
+
+# --------------------------------------------------------------------------- the m axis and what is refused
+
+
+def test_a_trace_that_bakes_in_the_traced_m_is_refused_naming_where(tmp_path: Path) -> None:
+    X = np.arange(6.0).reshape(2, 3)
+    with pytest.raises(ExportError, match=r"depends on the number of examples m at node 1: 'getitem'"):
+        to_onnx(lambda t: t[0] * 2, X, tmp_path / "f.onnx")
+    with pytest.raises(ExportError, match=r"at the constant .*of shape \(3,\)"):
+        to_onnx(lambda t: t * Tensor(np.arange(t.shape[1])), X, tmp_path / "f.onnx")
+    with pytest.raises(ExportError, match=r"fails on m \+ 1 examples .*batch_axis=None"):
+        to_onnx(lambda t: t.reshape((3, 2)), X, tmp_path / "f.onnx")
+    assert not (tmp_path / "f.onnx").exists()
+    path = to_onnx(lambda t: t[0] * 2, X, tmp_path / "f.onnx", batch_axis=None)  # the traced shape only
+    assert_same(run(path, X + 1), (Tensor(X + 1)[0] * 2).data)
+
+
+def test_an_op_without_an_onnx_entry_is_named_with_its_node(tmp_path: Path) -> None:
+    cube = Op("cube", "³", lambda a: a**3, lambda g, out, a: g * 3 * a * a)
+    with pytest.raises(ExportError, match=r"op 'cube' has no ONNX entry .*node 2: 'cube' of inputs \(3,\)"):
+        to_onnx(lambda x: cube(x.exp()), np.ones(3), tmp_path / "f.onnx")
+
+
+def test_an_op_marked_not_expressible_is_refused_with_the_reason(monkeypatch: pytest.MonkeyPatch,
+                                                                 tmp_path: Path) -> None:
+    monkeypatch.setitem(onnx_names.ONNX, "tanh", onnx_names.NotExpressible("no such operator in ONNX"))
+    with pytest.raises(ExportError, match=r"'tanh' cannot be written in ONNX: no such operator in ONNX "
+                                          r"\(at node 3 'A1': 'tanh' of inputs \(4, 2\)"):
+        to_onnx(MLP([2, 4, 1], "tanh"), np.ones((2, 2)), tmp_path / "f.onnx")
+
+
+def test_the_identity_exports_and_a_constant_output_is_refused(tmp_path: Path) -> None:
+    X = np.arange(4.0).reshape(2, 2)
+    assert_same(run(to_onnx(lambda x: x, X, tmp_path / "same.onnx"), X[:, :1]), X[:, :1])
+    with pytest.raises(ExportError, match="does not depend on its inputs"):
+        to_onnx(lambda x: Tensor(1.0), X, tmp_path / "f.onnx")
+
+
+def test_bad_arguments_get_library_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tinygrad_course.errors import InputTypeError, InputValueError
+
+    model, X = MLP([2, 1]), np.ones((2, 3))
+    with pytest.raises(InputTypeError, match="one input X"):
+        to_onnx(model, (X, X), tmp_path / "f.onnx")
+    with pytest.raises(InputTypeError, match="must return one Tensor"):
+        to_onnx(lambda x: x.data, X, tmp_path / "f.onnx")
+    with pytest.raises(ExportError, match="float16"):
+        to_onnx(model, X.astype(np.float16), tmp_path / "f.onnx")
+    with pytest.raises(InputValueError, match=r"batch_axis=2\) is not an axis of input 'X' of shape \(2, 3\)"):
+        to_onnx(model, X, tmp_path / "f.onnx", batch_axis=2)
+    monkeypatch.setitem(sys.modules, "onnx", None)  # as where the [onnx] extra is not installed
+    with pytest.raises(MissingDependencyError, match=r'pip install "tinygrad_course\[onnx\]"'):
+        to_onnx(model, X, tmp_path / "f.onnx")

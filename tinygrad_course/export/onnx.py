@@ -119,7 +119,8 @@ class _Graph:
         self.onnx = onnx
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
-        self.origins: list[str] = []          # the engine node each ONNX node or constant came from
+        # Every node and initializer in the order made, with the engine node it came from.
+        self.made: list[tuple[Any, str]] = []
         self.constants: dict[tuple[str, bytes, tuple[int, ...]], str] = {}
         self.taken: set[str] = set()
         self.dtype = np.dtype(np.float64)
@@ -138,7 +139,7 @@ class _Graph:
     def op(self, op_type: str, *inputs: str, **attributes: Any) -> str:
         output = self.unique(f"{self.prefix}/{op_type}")
         self.nodes.append(self.onnx.helper.make_node(op_type, list(inputs), [output], **attributes))
-        self.origins.append(self.origin)
+        self.made.append((self.nodes[-1], self.origin))
         return output
 
     def constant(self, value: float) -> str:
@@ -161,7 +162,7 @@ class _Graph:
                 return self.constants[key]
             name = self.constants[key] = self.unique("const" if array.ndim else f"{array.item():g}")
         self.initializers.append(self.onnx.numpy_helper.from_array(array, name))
-        self.origins.append(self.origin)
+        self.made.append((self.initializers[-1], self.origin))
         return name
 
 
@@ -170,6 +171,10 @@ def _describe(k: int, tensor: Tensor) -> str:
     shapes = ", ".join(str(p.shape) for p in node.parents)
     named = f" '{tensor.name}'" if tensor.name else ""
     return f"node {k}{named}: '{node.op.name}' of inputs {shapes} giving {tensor.shape}"
+
+
+def _constant(tensor: Tensor) -> str:
+    return f"the constant{f' {tensor.name!r}' if tensor.name else ''} of shape {tensor.shape}"
 
 
 def _convert(graph: _Graph, k: int, tensor: Tensor, names: dict[int, str], wanted: str) -> str:
@@ -217,9 +222,9 @@ def _build(onnx: Any, out: Tensor, leaves: list[Tensor], parameters: dict[int, s
             continue
         if tensor.grad_fn is None:
             if tensor.dtype not in _EXPORTED_DTYPES:
-                raise ExportError(f"to_onnx: the constant {tensor.name or ''} of shape {tensor.shape} is "
+                raise ExportError(f"to_onnx: {_constant(tensor)} is "
                                   f"{tensor.dtype}; the export writes float64 and float32.")
-            graph.origin = f"the constant {tensor.name or ''} of shape {tensor.shape}"
+            graph.origin = _constant(tensor)
             graph.dtype = tensor.dtype
             label = graph.unique(parameters.get(id(tensor)) or tensor.name or "c")
             names[id(tensor)] = graph.array(tensor.data, name=label)
@@ -233,7 +238,6 @@ def _build(onnx: Any, out: Tensor, leaves: list[Tensor], parameters: dict[int, s
                               "between them), so there is nothing to compute.")
         graph.origin = "the output, which is the input itself"
         graph.nodes.append(onnx.helper.make_node("Identity", [names[id(out)]], [output_name]))
-        graph.origins.append(graph.origin)
     return graph
 
 
@@ -253,14 +257,10 @@ def _with_one_more_example(leaves: list[Tensor], batch_axis: int) -> list[Tensor
 
 def _first_difference(traced: _Graph, longer: _Graph) -> str | None:
     """Where the graph traced on m + 1 examples differs from the one traced on m, if anywhere."""
-    pairs = [*zip(traced.nodes, longer.nodes, traced.origins, strict=False),
-             *zip(traced.initializers, longer.initializers, traced.origins[len(traced.nodes):], strict=False)]
-    for first, second, origin in pairs:
+    for (first, origin), (second, _) in zip(traced.made, longer.made, strict=False):
         if first.SerializeToString() != second.SerializeToString():
             return origin
-    if len(traced.nodes) != len(longer.nodes) or len(traced.initializers) != len(longer.initializers):
-        return "the number of recorded operations"
-    return None
+    return None if len(traced.made) == len(longer.made) else "the number of recorded operations"
 
 
 def _check_batch_axis(leaves: list[Tensor], batch_axis: Any) -> int | None:
@@ -315,10 +315,13 @@ def to_onnx(
     leaves = _inputs(inputs, input_names, module)
     axis = _check_batch_axis(leaves, batch_axis)
     out = _trace(fn, leaves, probabilities)
+    taken = {leaf.name for leaf in leaves} | set(parameters.values())
     if output_name is None:
         output_name = out.name or ("A" if probabilities else "Z")
-    elif not isinstance(output_name, str) or not output_name:
-        raise InputTypeError(f"to_onnx(output_name=...) must be a non-empty str, got {output_name!r:.40}.")
+        output_name = f"{output_name}_out" if output_name in taken else output_name
+    elif not isinstance(output_name, str) or not output_name or output_name in taken:
+        raise InputValueError(f"to_onnx(output_name=...) must be a non-empty str that no input or parameter "
+                              f"has, got {output_name!r:.40}.")
     graph = _build(onnx, out, leaves, parameters, output_name)
     grows = [False] * out.ndim
     if axis is not None:

@@ -16,6 +16,9 @@ but three compute other numbers than the engine:
 - ``LeakyRelu`` keeps its slope in a float32 attribute, which rounds a float64 slope such as
   0.01; a slope float32 cannot hold exactly is written as ``where(a > 0, a, a · slope)``.
 
+And one ONNX Runtime 1.32 cannot load: a float64 ``Clip`` after a ``Relu`` stops the session
+from starting (its Relu-Clip fusion expects float32 bounds), so float64 clips are ``Max``/``Min``.
+
 An op ONNX cannot express gets a ``NotExpressible`` entry with the reason; exporting a graph that
 uses it raises an error naming the op and the node. Today every op of the table is expressible.
 """
@@ -150,8 +153,16 @@ def _reduction(op_type: str) -> Converter:
 
 
 def _clip(b: Builder, x: Sequence[str], p: dict[str, Any]) -> str:
-    bounds = ["" if p[bound] is None else b.constant(p[bound]) for bound in ("low", "high")]
-    return b.op("Clip", x[0], *bounds)           # "" is ONNX's absent optional input
+    low, high = p["low"], p["high"]
+    if b.dtype == np.float32:
+        bounds = ["" if bound is None else b.constant(bound) for bound in (low, high)]
+        return b.op("Clip", x[0], *bounds)       # "" is ONNX's absent optional input
+    result = x[0]                                # min(max(a, low), high), as np.clip computes it
+    if low is not None:
+        result = b.op("Max", result, b.constant(low))
+    if high is not None:
+        result = b.op("Min", result, b.constant(high))
+    return result
 
 
 def _where(b: Builder, x: Sequence[str], p: dict[str, Any]) -> str:
