@@ -232,7 +232,7 @@ def test_bad_arguments_get_library_errors(tmp_path: Path, monkeypatch: pytest.Mo
         to_onnx(lambda x: x.data, X, tmp_path / "f.onnx")
     with pytest.raises(ExportError, match="float16"):
         to_onnx(model, X.astype(np.float16), tmp_path / "f.onnx")
-    with pytest.raises(InputValueError, match=r"batch_axis=2\) is not an axis of input 'X' of shape \(2, 3\)"):
+    with pytest.raises(InputValueError, match=r"batch_axis=2\) is not an axis of input 'X' of shape \(2, 3"):
         to_onnx(model, X, tmp_path / "f.onnx", batch_axis=2)
     monkeypatch.setitem(sys.modules, "onnx", None)  # as where the [onnx] extra is not installed
     with pytest.raises(MissingDependencyError, match=r'pip install "tinygrad_course\[onnx\]"'):

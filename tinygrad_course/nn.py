@@ -198,7 +198,7 @@ class Module:
             origin = f" The file holds {saved_as}." if saved_as is not None else ""
             raise ArchitectureError(f"cannot load {str(path)!r}: {error}{origin}") from None
 
-    # ------------------------------------------------------------------ PyTorch (in tinygrad_course.export.torch)
+    # ------------------------------------------------------------------ PyTorch (export/torch.py)
 
     def torch_state_dict(self) -> dict[str, np.ndarray]:
         """The parameters under the keys of the equivalent ``torch.nn.Sequential``.
@@ -211,7 +211,7 @@ class Module:
         return torch_state_dict(self)
 
     def load_torch_state_dict(self, state: Mapping[str, ArrayLike]) -> Module:
-        """Set the parameters from a PyTorch state dict (torch tensors or numpy arrays); returns the module."""
+        """Set the parameters from a PyTorch state dict (torch tensors or numpy arrays); returns self."""
         from .export.torch import load_torch_state_dict
 
         return load_torch_state_dict(self, state)

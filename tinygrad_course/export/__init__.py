@@ -5,7 +5,8 @@
 - ``torch_state_dict``, ``load_torch_state_dict``, ``to_torch``: PyTorch's names and layouts,
   and the equivalent ``torch.nn.Sequential`` (``Module`` has the same three as methods).
 - ``save_safetensors``, ``load_safetensors``: a weights file that loading can never run code from.
-- ``write``: a model to the file its suffix names (``format_of``); ``load_model``: a model saved by ``Module.save``.
+- ``write``: a model to the file its suffix names (``format_of``); ``load_model``: a model
+  saved by ``Module.save``, rebuilt from its file.
 """
 
 from __future__ import annotations
@@ -46,5 +47,5 @@ def write(model: Module, path: str | os.PathLike[str]) -> Path:
     return to_onnx(model, np.zeros((n_x, 1)), path)
 
 
-__all__ = ["FORMATS", "OPSET", "ExportError", "format_of", "load_model", "load_safetensors", "load_torch_state_dict",
-           "save_safetensors", "to_onnx", "to_torch", "torch_state_dict", "write"]
+__all__ = ["FORMATS", "OPSET", "ExportError", "format_of", "load_model", "load_safetensors",
+           "load_torch_state_dict", "save_safetensors", "to_onnx", "to_torch", "torch_state_dict", "write"]

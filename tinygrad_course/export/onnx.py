@@ -56,7 +56,7 @@ def import_onnx() -> Any:
 
 
 def _inputs(inputs: Any, names: Sequence[str] | None, module: bool) -> list[Tensor]:
-    """Fresh leaves holding the example inputs, so the trace records and the caller's tensors stay as they were."""
+    """Fresh leaves holding the example inputs: the trace records, the caller's tensors stay as they were."""
     values = list(inputs) if isinstance(inputs, tuple) else [inputs]
     if module and len(values) != 1:
         raise InputTypeError(f"to_onnx(model, X, path): a model takes one input X of shape (n_x, m), "
@@ -270,8 +270,8 @@ def _check_batch_axis(leaves: list[Tensor], batch_axis: Any) -> int | None:
         raise InputTypeError(f"to_onnx(batch_axis=...) must be an int or None, got {batch_axis!r:.40}.")
     for leaf in leaves:
         if leaf.ndim and not -leaf.ndim <= batch_axis < leaf.ndim:
-            raise InputValueError(f"to_onnx(batch_axis={batch_axis}) is not an axis of input "
-                                  f"'{leaf.name}' of shape {leaf.shape}; pass batch_axis=None to fix every shape.")
+            raise InputValueError(f"to_onnx(batch_axis={batch_axis}) is not an axis of input '{leaf.name}' "
+                                  f"of shape {leaf.shape}; pass batch_axis=None to fix every shape.")
         if leaf.ndim and leaf.shape[batch_axis] == 0:
             raise InputValueError(f"to_onnx: input '{leaf.name}' has no examples (shape {leaf.shape}).")
     return int(batch_axis)
@@ -307,7 +307,8 @@ def to_onnx(
     """
     onnx = import_onnx()
     if not callable(fn):
-        raise InputTypeError(f"to_onnx(fn, ...): fn must be a model or a function of tensors, got {fn!r:.60}.")
+        raise InputTypeError(f"to_onnx(fn, ...): fn must be a model or a function of tensors, "
+                             f"got {fn!r:.60}.")
     probabilities = _checks.flag(probabilities, "to_onnx(probabilities=...)")
     target = _checks.output_file(path, "to_onnx(path)", "a file name such as model.onnx")
     module = isinstance(fn, Module)
@@ -329,13 +330,15 @@ def to_onnx(
         try:
             longer_out = _trace(fn, longer_leaves, probabilities)
         except TinygradCourseError as error:
-            raise ExportError(f"to_onnx: fn fails on m + 1 examples along batch_axis={axis}, so the file cannot "
-                              f"take any m ({error}). Pass batch_axis=None to fix every shape.") from None
-        difference = _first_difference(graph, _build(onnx, longer_out, longer_leaves, parameters, output_name))
+            raise ExportError(f"to_onnx: fn fails on m + 1 examples along batch_axis={axis}, so the file "
+                              f"cannot take any m ({error}). Pass batch_axis=None to fix every "
+                              "shape.") from None
+        longer = _build(onnx, longer_out, longer_leaves, parameters, output_name)
+        difference = _first_difference(graph, longer)
         if difference is not None:
-            raise ExportError(f"to_onnx: the trace depends on the number of examples m at {difference}: its ONNX "
-                              f"form differs between m and m + 1 (batch_axis={axis}). Pass batch_axis=None to "
-                              "export for the traced shapes only.")
+            raise ExportError(f"to_onnx: the trace depends on the number of examples m at {difference}: its "
+                              f"ONNX form differs between m and m + 1 (batch_axis={axis}). Pass "
+                              "batch_axis=None to export for the traced shapes only.")
         grows = [a != b for a, b in zip(out.shape, longer_out.shape, strict=True)]
     helper = onnx.helper
     graph_inputs = [_value_info(onnx, leaf.name, leaf, [axis is not None and i == axis % leaf.ndim

@@ -17,11 +17,22 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputTypeError
-from ..nn import ArchitectureError, LeakyReLU, Linear, LogisticRegression, Module, ReLU, Sequential, Sigmoid, Tanh
+from ..nn import (
+    ArchitectureError,
+    LeakyReLU,
+    Linear,
+    LogisticRegression,
+    Module,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Tanh,
+)
 from ..plots import MissingDependencyError
 
 #: The torch.nn class of each course activation (LeakyReLU also takes its slope).
-_ACTIVATIONS: dict[type[Module], str] = {ReLU: "ReLU", Tanh: "Tanh", Sigmoid: "Sigmoid", LeakyReLU: "LeakyReLU"}
+_ACTIVATIONS: dict[type[Module], str] = {ReLU: "ReLU", Tanh: "Tanh", Sigmoid: "Sigmoid",
+                                         LeakyReLU: "LeakyReLU"}
 
 
 def _layers(module: Module) -> list[Module]:
@@ -31,17 +42,22 @@ def _layers(module: Module) -> list[Module]:
     if isinstance(module, Sequential):
         for i, layer in enumerate(module.layers):
             if not isinstance(layer, (Linear, *_ACTIVATIONS)):
-                raise InputTypeError(f"{module.describe()}: layer {i} is a {type(layer).__name__}, which has no "
-                                     f"torch equivalent here; expected Linear, {', '.join(c.__name__ for c in _ACTIVATIONS)}.")
+                expected = ", ".join(kind.__name__ for kind in (Linear, *_ACTIVATIONS))
+                raise InputTypeError(f"{module.describe()}: layer {i} is a {type(layer).__name__}, which has "
+                                     f"no torch equivalent here; expected {expected}.")
         return list(module.layers)
     if isinstance(module, Linear):
         return [module]
-    raise InputTypeError(f"{type(module).__name__} has no torch.nn.Sequential equivalent here; expected an MLP, "
-                         "a LogisticRegression, a Linear or a Sequential of Linear and activation layers.")
+    raise InputTypeError(f"{type(module).__name__} has no torch.nn.Sequential equivalent here; expected "
+                         "an MLP, a LogisticRegression, a Linear or a Sequential of Linear and activation "
+                         "layers.")
 
 
 def torch_state_dict(module: Module) -> dict[str, np.ndarray]:
-    """Copies of the parameters under PyTorch's keys and layouts: ``{"0.weight": W1, "0.bias": b1 as (n[1],), ...}``."""
+    """Copies of the parameters under PyTorch's keys and layouts.
+
+    ``{"0.weight": W1, "0.bias": b1 as (n[1],), "2.weight": W2, ...}``: position 1 is the activation.
+    """
     state = {}
     for i, layer in enumerate(_layers(module)):
         if isinstance(layer, Linear):

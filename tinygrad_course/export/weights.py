@@ -19,7 +19,7 @@ from typing import Any
 
 from .. import _checks
 from ..errors import FileAccessError, InputValueError
-from ..nn import ARCHITECTURE_KEY, MLP, ArchitectureError, LogisticRegression, Module, ModelNotFoundError
+from ..nn import ARCHITECTURE_KEY, MLP, ArchitectureError, LogisticRegression, ModelNotFoundError, Module
 from ..plots import MissingDependencyError
 from .torch import load_torch_state_dict, torch_state_dict
 
@@ -57,7 +57,7 @@ def save_safetensors(module: Module, path: str | os.PathLike[str]) -> Path:
 
 
 def load_safetensors(module: Module, path: str | os.PathLike[str]) -> Module:
-    """Read a file written by ``save_safetensors`` (or by torch, for the equivalent Sequential) into ``module``."""
+    """Read a file written by ``save_safetensors`` (or by torch, for the equivalent Sequential)."""
     safetensors = _import_safetensors()
     file = _checks.path(path, "load_safetensors(path)")
     if not file.exists():
@@ -69,7 +69,8 @@ def load_safetensors(module: Module, path: str | os.PathLike[str]) -> Module:
     except OSError as error:
         raise FileAccessError(f"load_safetensors: {str(file)!r} cannot be read: {error}") from None
     except Exception as error:  # safetensors raises its own SafetensorError for a damaged header
-        raise InputValueError(f"load_safetensors: {str(file)!r} is not a safetensors file ({error}).") from None
+        raise InputValueError(f"load_safetensors: {str(file)!r} is not a safetensors file "
+                              f"({error}).") from None
     try:
         return load_torch_state_dict(module, state)
     except ArchitectureError as error:
@@ -92,6 +93,6 @@ def load_model(path: str | os.PathLike[str]) -> Module:
     logistic = re.fullmatch(r"LogisticRegression\(n_x=(\d+)\)", description)
     if logistic:
         return LogisticRegression(int(logistic[1])).load_state_dict(state)
-    raise ArchitectureError(f"{str(file)!r} holds {description or 'no model description'}; the export command "
-                            "rebuilds MLP and LogisticRegression models. Build the model in Python, "
+    raise ArchitectureError(f"{str(file)!r} holds {description or 'no model description'}; the export "
+                            "command rebuilds MLP and LogisticRegression models. Build the model in Python, "
                             "model.load(path), then call tinygrad_course.export.to_onnx(model, X, out).")
