@@ -191,14 +191,24 @@ def test_bce_keeps_log_1_minus_a_exact_for_tiny_a(tmp_path: Path) -> None:
 def test_a_trace_that_bakes_in_the_traced_m_is_refused_naming_where(tmp_path: Path) -> None:
     X = np.arange(6.0).reshape(2, 3)
     with pytest.raises(ExportError, match=r"depends on the number of examples m at node 1: 'getitem'"):
-        to_onnx(lambda t: t[0] * 2, X, tmp_path / "f.onnx")
+        to_onnx(lambda t: t[[1, 0]] * 2, X, tmp_path / "f.onnx")   # an integer-array index: positions
     with pytest.raises(ExportError, match=r"at the constant .*of shape \(3,\)"):
         to_onnx(lambda t: t * Tensor(np.arange(t.shape[1])), X, tmp_path / "f.onnx")
     with pytest.raises(ExportError, match=r"fails on m \+ 1 examples .*batch_axis=None"):
         to_onnx(lambda t: t.reshape((3, 2)), X, tmp_path / "f.onnx")
     assert not (tmp_path / "f.onnx").exists()
-    path = to_onnx(lambda t: t[0] * 2, X, tmp_path / "f.onnx", batch_axis=None)  # the traced shape only
-    assert_same(run(path, X + 1), (Tensor(X + 1)[0] * 2).data)
+    path = to_onnx(lambda t: t[[1, 0]] * 2, X, tmp_path / "f.onnx", batch_axis=None)  # the traced shape only
+    assert_same(run(path, X + 1), (Tensor(X + 1)[[1, 0]] * 2).data)
+
+
+def test_basic_indexing_takes_any_m(tmp_path: Path) -> None:
+    X = np.arange(12.0).reshape(3, 4)
+    for k, fn in enumerate([lambda t: t[0], lambda t: t[1:, ::-1], lambda t: t[..., None, -1], lambda t: t[:, 1:3],
+                            lambda t: t[None, -2:, ::2]]):
+        path = to_onnx(fn, X, tmp_path / f"index{k}.onnx")
+        for m in (1, 4, 9):
+            fresh = np.arange(3.0 * m).reshape(3, m)
+            assert_same(run(path, fresh), fn(Tensor(fresh)).data)
 
 
 def test_an_op_without_an_onnx_entry_is_named_with_its_node(tmp_path: Path) -> None:

@@ -125,9 +125,43 @@ def _positions(shape: tuple[int, ...], index: Any) -> np.ndarray:
     return np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape)[index]
 
 
+_END = np.iinfo(np.int64).max  # ONNX's Slice clamps its bounds to the axis, as numpy's slices do
+
+
+def _basic_parts(index: Any, ndim: int) -> tuple[Any, ...] | None:
+    """The index as one entry per axis (ints, slices, ``None`` for a new axis), if it is a basic one."""
+    parts = index if isinstance(index, tuple) else (index,)
+    if not all(p is None or p is Ellipsis or isinstance(p, slice)
+               or (isinstance(p, (int, np.integer)) and not isinstance(p, bool)) for p in parts):
+        return None                                  # integer arrays, masks, booleans
+    filled = (slice(None),) * (ndim - sum(p is not None and p is not Ellipsis for p in parts))
+    if any(p is Ellipsis for p in parts):
+        i = next(i for i, p in enumerate(parts) if p is Ellipsis)
+        return parts[:i] + filled + parts[i + 1:]
+    return parts + filled
+
+
 def _getitem(b: Builder, x: Sequence[str], p: dict[str, Any]) -> str:
-    flat = b.op("Reshape", x[0], b.ints((-1,)))
-    return b.op("Gather", flat, b.ints(_positions(b.shapes[0], p["index"])), axis=0)
+    parts = _basic_parts(p["index"], len(b.shapes[0]))
+    if parts is None:                # numpy's advanced indexing, on the traced shape
+        flat = b.op("Reshape", x[0], b.ints((-1,)))
+        return b.op("Gather", flat, b.ints(_positions(b.shapes[0], p["index"])), axis=0)
+    result, axis = x[0], 0           # axis by axis: the same nodes for any size of the axes
+    for part in parts:
+        if part is None:
+            result = b.op("Unsqueeze", result, b.ints((axis,)))
+        elif isinstance(part, slice):
+            if part != slice(None):
+                step = 1 if part.step is None else part.step
+                start = part.start if part.start is not None else 0 if step > 0 else _END
+                stop = part.stop if part.stop is not None else _END if step > 0 else -_END - 1
+                result = b.op("Slice", result, b.ints((start,)), b.ints((stop,)), b.ints((axis,)),
+                              b.ints((step,)))
+        else:
+            result = b.op("Gather", result, b.ints(part), axis=axis)   # a 0-d index drops the axis
+            continue
+        axis += 1
+    return result
 
 
 def _scatter_add(b: Builder, x: Sequence[str], p: dict[str, Any]) -> str:
