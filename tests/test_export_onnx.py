@@ -203,8 +203,9 @@ def test_a_trace_that_bakes_in_the_traced_m_is_refused_naming_where(tmp_path: Pa
 
 def test_basic_indexing_takes_any_m(tmp_path: Path) -> None:
     X = np.arange(12.0).reshape(3, 4)
-    for k, fn in enumerate([lambda t: t[0], lambda t: t[1:, ::-1], lambda t: t[..., None, -1], lambda t: t[:, 1:3],
-                            lambda t: t[None, -2:, ::2]]):
+    indexings = [lambda t: t[0], lambda t: t[1:, ::-1], lambda t: t[..., None, -1], lambda t: t[:, 1:3],
+                 lambda t: t[None, -2:, ::2]]
+    for k, fn in enumerate(indexings):
         path = to_onnx(fn, X, tmp_path / f"index{k}.onnx")
         for m in (1, 4, 9):
             fresh = np.arange(3.0 * m).reshape(3, m)
@@ -247,3 +248,31 @@ def test_bad_arguments_get_library_errors(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setitem(sys.modules, "onnx", None)  # as where the [onnx] extra is not installed
     with pytest.raises(MissingDependencyError, match=r'pip install "tinygrad_course\[onnx\]"'):
         to_onnx(model, X, tmp_path / "f.onnx")
+
+
+def readme_examples() -> list[str]:
+    """The python blocks of the README's section "Outgrowing tinygrad_course", in order."""
+    import re
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Outgrowing tinygrad_course\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, flags=re.S)
+
+
+def test_the_readme_onnx_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # it writes flower.onnx
+    (onnx_example, *_) = readme_examples()
+    assert "to_onnx(" in onnx_example and "assert np.allclose" in onnx_example
+    exec(onnx_example, {})
+    assert (tmp_path / "flower.onnx").is_file()
+
+
+def test_the_readme_examples_run_with_torch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("torch", reason="PyTorch is not installed (never a dependency); the README's "
+                                        "second example uses it")
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {}
+    for example in readme_examples():  # one session, as a reader runs them
+        exec(example, namespace)
+    assert capsys.readouterr().out == "['0.weight', '0.bias', '2.weight', '2.bias']\n"

@@ -166,3 +166,4 @@ def test_torch_reads_the_safetensors_file_as_it_is(tmp_path: Path) -> None:
     with torch.no_grad():
         np.testing.assert_allclose(torch_model(torch.from_numpy(X.T)).numpy().T, model(X).data,
                                    rtol=1e-12, atol=1e-12)
+
