@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -141,8 +142,6 @@ def test_float32_input_to_a_float64_model_is_cast_as_numpy_promotes(tmp_path: Pa
 # As many examples as the profile says: 60 under CI ("ci"), 20 while developing ("dev").
 @given(computation_graphs(max_nodes=6))
 def test_random_computation_graphs_run_the_same_in_onnx_runtime(graph: Any) -> None:
-    import tempfile
-
     rng = np.random.default_rng(len(graph))
     fresh = [np.asarray(x.data * rng.uniform(0.9, 1.1, x.shape)) for x in graph.inputs]
     with tempfile.TemporaryDirectory() as folder:

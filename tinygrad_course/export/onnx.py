@@ -125,7 +125,6 @@ class _Graph:
         self.taken: set[str] = set()
         self.dtype = np.dtype(np.float64)
         self.shapes: tuple[tuple[int, ...], ...] = ()
-        self.out_shape: tuple[int, ...] = ()
         self.origin = ""
         self.prefix = ""
 
@@ -191,7 +190,7 @@ def _convert(graph: _Graph, k: int, tensor: Tensor, names: dict[int, str], wante
         raise ExportError(f"to_onnx: {graph.origin} computes in {tensor.dtype}; the export writes "
                           "float64 and float32.")
     graph.dtype, graph.prefix = tensor.dtype, wanted
-    graph.shapes, graph.out_shape = tuple(p.shape for p in node.parents), tensor.shape
+    graph.shapes = tuple(p.shape for p in node.parents)
     inputs = []
     for parent in node.parents:
         name = names[id(parent)]
@@ -350,5 +349,6 @@ def to_onnx(
     model = helper.make_model(onnx_graph, opset_imports=[helper.make_opsetid("", OPSET)],
                               producer_name="tinygrad_course", ir_version=IR_VERSION)
     onnx.checker.check_model(model, full_check=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(model.SerializeToString())
     return target

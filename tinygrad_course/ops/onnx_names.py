@@ -36,7 +36,6 @@ class Builder(Protocol):
 
     dtype: np.dtype                      # the node's float dtype (its inputs are cast to it)
     shapes: tuple[tuple[int, ...], ...]  # the traced shapes of the node's inputs
-    out_shape: tuple[int, ...]           # the traced shape of its result
 
     def op(self, op_type: str, *inputs: str, **attributes: Any) -> str:
         """Append an ONNX node; returns the name of its (single) output."""
