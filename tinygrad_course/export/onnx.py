@@ -303,6 +303,9 @@ def to_onnx(
     ``b1``, ...). ``batch_axis`` is the axis of every input that counts the examples (the
     course's ``m``, last); the file then accepts any ``m``, after a second trace on ``m + 1``
     examples has shown that nothing depends on it. ``batch_axis=None`` fixes every shape.
+    The inputs are named ``X`` for a model, else by ``input_names``, the tensors' names or
+    ``x0, x1, ...``; the output by ``output_name`` or its tensor's name (``Z2``; ``A2`` for
+    the probabilities).
     """
     onnx = import_onnx()
     if not callable(fn):
