@@ -9,8 +9,9 @@ on the example, and values computed from the example's numbers are stored as con
 
 For the number of examples ``m`` it checks instead of assuming: ``fn`` is traced a second time
 on ``m + 1`` examples, and the two ONNX graphs must agree node for node and constant for
-constant; then the file declares ``m`` a dynamic axis. Where they differ (a reshape to the traced
-``(n, m)``, a mask of ``m`` entries) the error names the op that bakes the traced ``m`` in.
+constant; then the file declares ``m`` a dynamic axis. Where they differ (a constant of shape
+``(n, m)``, an index array over the ``m`` examples) the error names the op that bakes the traced
+``m`` in, and where ``fn`` fails on ``m + 1`` examples (a reshape to the traced shape) it says so.
 """
 
 from __future__ import annotations
