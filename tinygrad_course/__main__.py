@@ -240,6 +240,17 @@ def graph(args: argparse.Namespace) -> int:
     return 0
 
 
+def export(args: argparse.Namespace) -> int:
+    """Write a model saved by ``train --save`` as ONNX or safetensors, the format taken from OUT's suffix."""
+    from . import export as exporting
+
+    exporting.format_of(args.out)  # the suffix and the place are checked before any work
+    _checks.output_file(args.out, "OUT", "a file name such as model.onnx or model.safetensors")
+    model = exporting.load_model(args.model)
+    print(f"Wrote {exporting.write(model, args.out)} from {args.model}")
+    return 0
+
+
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Shows "(default: ...)" after each option's help, except where there is none to show.
 
@@ -306,6 +317,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                               help="write the decision boundary (2-D data) or the cost curve (cats) "
                                    "(checked before training)")
     train_parser.set_defaults(run=train)
+    export_parser = commands.add_parser(
+        "export", help="write a saved model as ONNX or safetensors", formatter_class=_HelpFormatter,
+        description="Write a model saved by train --save (MODEL.npz) in another format, taken from OUT's "
+                    "suffix: .onnx (an ONNX model: input X (n_x, m) for any m, output the logits Z[L]) "
+                    "or .safetensors (the weights under PyTorch's keys). Needs the [onnx] extra.")
+    export_parser.add_argument("model", metavar="MODEL.npz", help="a model file written by train --save")
+    export_parser.add_argument("out", metavar="OUT", help="OUT.onnx or OUT.safetensors")
+    export_parser.set_defaults(run=export)
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))

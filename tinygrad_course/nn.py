@@ -14,7 +14,7 @@ import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -197,6 +197,30 @@ class Module:
         except ArchitectureError as error:
             origin = f" The file holds {saved_as}." if saved_as is not None else ""
             raise ArchitectureError(f"cannot load {str(path)!r}: {error}{origin}") from None
+
+    # ------------------------------------------------------------------ PyTorch (export/torch.py)
+
+    def torch_state_dict(self) -> dict[str, np.ndarray]:
+        """The parameters under the keys of the equivalent ``torch.nn.Sequential``.
+
+        ``0.weight`` is ``W1`` ``(n[1], n[0])``, ``0.bias`` is ``b1`` as ``(n[1],)``, ``2.weight`` is
+        ``W2`` (position 1 is the activation), ...; numpy arrays, so torch is not needed.
+        """
+        from .export.torch import torch_state_dict
+
+        return torch_state_dict(self)
+
+    def load_torch_state_dict(self, state: Mapping[str, ArrayLike]) -> Module:
+        """Set the parameters from a PyTorch state dict (torch tensors or numpy arrays); returns self."""
+        from .export.torch import load_torch_state_dict
+
+        return load_torch_state_dict(self, state)
+
+    def to_torch(self) -> Any:
+        """The equivalent ``torch.nn.Sequential`` (needs torch), computing on one example per row."""
+        from .export.torch import to_torch
+
+        return to_torch(self)
 
     # ------------------------------------------------------------------ display
 
