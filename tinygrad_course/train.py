@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -157,7 +157,7 @@ def _report(line: str, bar: Any) -> None:
 def fit(model: Module, X: ArrayLike, Y: ArrayLike, loss: Loss = binary_cross_entropy_with_logits,
         optimizer: Optimizer | None = None, iterations: int = 1000, lr: float | None = None,
         record_every: int = 100, progress: bool = True, print_cost: bool = False,
-        on_explosion: str = "warn") -> History:
+        on_explosion: Literal["warn", "stop", "ignore"] = "warn") -> History:
     """Train ``model`` on ``X`` ``(n_x, m)`` and ``Y`` ``(1, m)`` by full-batch gradient steps.
 
     ``optimizer`` defaults to the course's gradient descent ``SGD(model.parameters(), lr)``. The
