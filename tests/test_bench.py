@@ -29,3 +29,10 @@ def test_hand_written_numpy_matches_the_course_formulas_on_one_step():
     assert numpy_cost == engine_cost or abs(numpy_cost - engine_cost) < 1e-12
     for a, b in zip(numpy_params, engine_params, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+def test_the_table_says_what_its_target_column_is():
+    row = bench.Row("W1", "a workload", 2.0, 1.0, 2.0, 3.0, None, None, None, 0.0, True)
+    table = bench.format_table([row])
+    assert table.splitlines()[1].split()[4] == "3.00"
+    assert "target = the ratio this project aims to keep each workload under" in table

@@ -16,7 +16,13 @@ def test_demo_prints_the_lesson_and_the_comparison_table_and_writes_the_plots(tm
     pytest.importorskip("matplotlib", reason="the demo's pictures need the optional extra 'plot'")
     assert main(["demo", "--out", str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("The computation graph J = 3(a + bc), with a = 5, b = 3, c = 2")
+    from tinygrad_course.__main__ import DEMO_SUMMARY
+
+    assert out.startswith(DEMO_SUMMARY + "\n\nThe computation graph J = 3(a + bc), with a = 5, b = 3, c = 2")
+    # What is trained is said before the training starts, not after the table is printed.
+    announced = out.index("training two models on it, learning rate 1.2, 10000 iterations")
+    network = out.index("  1 hidden layer, 4 tanh units ...")
+    assert announced < out.index("  logistic regression ...") < network < out.index("  model ")
     lines = {line.split("  ")[1].strip(): line for line in out.splitlines() if line.startswith("  logistic")
              or line.startswith("  1 hidden layer")}
     logistic, network = lines["logistic regression"], lines["1 hidden layer, 4 tanh units"]
@@ -140,11 +146,17 @@ def test_graph_refuses_a_file_as_its_folder(tmp_path, capsys):
                                       "trained parameters, such as model.npz."),
     ("--save", "{folder}", "error: --save: '{folder}' is a folder; expected a file name for the trained "
                            "parameters, such as model.npz."),
-    ("--plot", "{folder}", "error: --plot: '{folder}' is a folder; expected a file name for the PNG picture, "
+    ("--plot", "{folder}", "error: --plot: '{folder}' is a folder; expected a file name for the picture, "
                            "such as plot.png."),
     ("--plot", "{blocker}/sub/plot.png", "error: --plot: cannot create '{blocker}/sub/plot.png', because "
                                          "'{blocker}' is a file, not a folder; expected a file name for the "
-                                         "PNG picture, such as plot.png."),
+                                         "picture, such as plot.png."),
+    ("--plot", "{folder}/out.gif", "error: --plot: '{folder}/out.gif' does not name a picture format I can "
+                                   "write (suffix '.gif'); expected one of .png, .svg, .pdf, .jpg, .jpeg, "
+                                   "such as plot.png."),
+    ("--save", "{folder}/model.pkl", "error: --save: '{folder}/model.pkl': the parameters are written as a "
+                                     "numpy .npz archive (arrays only, no pickle); expected a file name "
+                                     "ending in .npz, such as model.npz."),
 ])
 def test_train_checks_save_and_plot_before_training(option, target, expected, tmp_path, capsys, no_training):
     pytest.importorskip("matplotlib", reason="--plot needs the optional extra 'plot'")
@@ -158,12 +170,13 @@ def test_train_checks_save_and_plot_before_training(option, target, expected, tm
 
 
 def test_train_refuses_the_same_file_for_the_model_and_the_picture(tmp_path, capsys, no_training):
+    # A model is an .npz and a picture never is, so one name cannot serve both: refused by its suffix.
     pytest.importorskip("matplotlib", reason="--plot needs the optional extra 'plot'")
-    path = tmp_path / "out.png"
-    assert main(["train", "--data", "planar", "--save", str(path), "--plot", str(path)]) == 2
-    assert one_error_line(capsys) == (f"error: --save and --plot both name {str(path)!r}; expected two "
-                                      "different files (the picture would overwrite the model).")
-    assert not path.exists()
+    for name in ("out.png", "out.npz"):
+        path = tmp_path / name
+        assert main(["train", "--data", "planar", "--save", str(path), "--plot", str(path)]) == 2
+        assert one_error_line(capsys).startswith(f"error: --{'save' if name == 'out.png' else 'plot'}: ")
+        assert not path.exists()
 
 
 def test_train_says_matplotlib_is_missing_before_training(tmp_path, capsys, no_training, without_matplotlib):
@@ -200,8 +213,9 @@ def test_a_junk_cat_file_is_named_by_the_option_that_gave_it(tmp_path, capsys, n
     assert main(["train", "--data", "cats", "--data-path", str(junk)]) == 2
     line = one_error_line(capsys)
     assert line == (f"error: --data-path: {str(junk)!r} is not a .npz archive (a zip of .npy arrays); "
-                    "expected the cat / non-cat file described in shared/data/README.md (the arrays "
-                    "train_x, train_y, test_x, test_y, classes).")
+                    "expected the cat / non-cat file made by `python -m tinygrad_course data convert "
+                    "train_catvnoncat.h5 test_catvnoncat.h5` (the arrays train_x, train_y, test_x, test_y, "
+                    "classes).")
 
 
 # --------------------------------------------------------------------------- help, dot, the plot's title
@@ -214,8 +228,9 @@ def test_train_help_describes_every_option_and_shows_the_defaults(capsys):
     text = " ".join(capsys.readouterr().out.split())   # argparse wraps the lines
     assert "--data {planar,moons,circles,cats} the training set: the course's planar flower" in text
     assert "--optimizer {adam,momentum,sgd} the update rule: sgd is the course's gradient descent" in text
-    for default in ("(default: sgd)", "(default: small)", "(default: 1)"):
+    for default in ("(default: sgd)", "(default: small)", "(default: warn)"):
         assert default in text
+    assert "default: 2 on planar (the course's flower network), 1 otherwise" in text
     assert "default: 2,4,1 on 2-D data, 12288,7,1 on cats" in text
     assert "(default: None)" not in text
 
@@ -258,3 +273,57 @@ def test_a_two_dimensional_plot_has_a_short_title_that_fits_and_a_class_legend(t
     assert box.x0 >= 0 and box.x1 <= figure.bbox.width and box.y1 <= figure.bbox.height
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["y = 0", "y = 1"]
     assert (tmp_path / "moons.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize(("command", "words"), [
+    ("demo", "The demo: the lesson's computation graph J = 3(a + bc) and its derivatives, then logistic "
+             "regression and a network of 4 tanh units trained on the course's planar flower"),
+    ("graph", "Write the lesson's pictures into --out: the forward and backward graphs of J = 3(a + bc)"),
+    ("data", "A course participant has them as the assignment's datasets/train_catvnoncat.h5 and "
+             "test_catvnoncat.h5"),
+])
+def test_every_command_has_a_description_in_its_help(command, words, capsys):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    assert words in " ".join(capsys.readouterr().out.split())
+
+
+# --------------------------------------------------------------------------- the README's defaults, files
+
+
+def test_train_on_planar_defaults_to_the_courses_seed_2_as_the_readme_shows(capsys):
+    # The README's command (lr 1.2, 4 tanh units) prints the course's costs: seed 2 is the course's.
+    assert main(["train", "--data", "planar", "--iterations", "1001"]) == 0
+    out = capsys.readouterr().out
+    assert "MLP(layer_dims=[2, 4, 1], hidden_activation='tanh', init='small', seed=2)" in out
+    assert "Cost after iteration 0: 0.693048\n" in out and "Cost after iteration 1000: 0.288083\n" in out
+
+
+def test_an_exploding_cost_is_one_warning_line_or_stops_training(capsys):
+    argv = ["train", "--data", "planar", "--lr", "1000", "--iterations", "20"]
+    assert main(argv) == 0
+    warnings_printed = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning: ")]
+    assert len(warnings_printed) == 1 and "far above its start (the limit is 10)" in warnings_printed[0]
+    assert main([*argv, "--on-explosion", "stop"]) == 2
+    assert "error: the cost grew from 0.693048 at iteration 0 to " in capsys.readouterr().err
+
+
+@pytest.fixture
+def umask():
+    """Set the process's umask for one test, and put the old one back."""
+    old = os.umask(0o022)
+    yield os.umask
+    os.umask(old)
+
+
+@pytest.mark.parametrize(("mask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_files_the_user_asked_for_follow_the_umask(tmp_path, capsys, umask, mask, mode):
+    pytest.importorskip("matplotlib", reason="--plot needs the optional extra 'plot'")
+    umask(mask)
+    model, picture = tmp_path / "model.npz", tmp_path / "boundary.jpg"
+    assert main(["train", "--data", "planar", "--iterations", "2", "--save", str(model),
+                 "--plot", str(picture)]) == 0
+    assert oct(model.stat().st_mode & 0o777) == oct(mode)
+    assert oct(picture.stat().st_mode & 0o777) == oct(mode)
+    assert picture.read_bytes()[:3] == b"\xff\xd8\xff"          # a JPEG, as the suffix says
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["boundary.jpg", "model.npz"]   # no temporary left

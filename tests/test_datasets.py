@@ -128,8 +128,8 @@ def test_wrong_format_files_are_named(tmp_path, overrides, message):
         load_catvnoncat(write_cats(tmp_path / "cats.npz", **overrides))
 
 
-EXPECTED = ("expected the cat / non-cat file described in shared/data/README.md (the arrays train_x, "
-            "train_y, test_x, test_y, classes).")
+EXPECTED = ("expected the cat / non-cat file made by `python -m tinygrad_course data convert "
+            "train_catvnoncat.h5 test_catvnoncat.h5` (the arrays train_x, train_y, test_x, test_y, classes).")
 
 
 def refused(path, *, argument="load_catvnoncat(path)"):

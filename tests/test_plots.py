@@ -1,5 +1,8 @@
-"""The pictures: each is a PNG that matplotlib can read back, of the size it was drawn."""
+"""The pictures: each is a picture that matplotlib can read back, of the size it was drawn, in the
+format of its suffix, and shown inline in a notebook as a PNG."""
 
+
+import io
 
 import numpy as np
 import pytest
@@ -97,10 +100,39 @@ def test_a_path_that_cannot_be_written_is_refused_before_drawing(tmp_path, monke
     with pytest.raises(FileAccessError) as error:
         plots.plot_costs(history, tmp_path)
     assert str(error.value) == (f"plot_costs(path): {str(tmp_path)!r} is a folder; expected a file name for "
-                                "the PNG, such as plot.png.")
+                                "the picture, such as plot.png.")
     with pytest.raises(FileAccessError, match=r"^plot_decision_boundaries\(path\): cannot create "
                                               r"'.*afile/b\.png', because '.*afile' is a file, not a folder"):
         plots.plot_decision_boundary(LogisticRegression(2), *planar_flower(m=4), blocker / "b.png")
     with pytest.raises(InputTypeError, match=r"plot_misclassified\(path\) must be a file path"):
         plots.plot_misclassified(LogisticRegression(12), np.zeros((12, 1)), np.zeros((1, 1)), ("a", "b"), 5)
     assert sorted(tmp_path.iterdir()) == [blocker] and blocker.read_text() == "mine"
+
+
+def test_a_figure_shows_itself_as_a_png_when_it_is_a_cells_last_value():
+    figure = plots.plot_costs(History(iterations=[0, 1], costs=[0.7, 0.6]))
+    png = figure._repr_png_()                   # what IPython's display formatter asks for
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert imread(io.BytesIO(png)).shape[:2] == (400, 600)
+    from matplotlib.figure import Figure
+
+    assert isinstance(figure, Figure)           # still matplotlib's Figure: .axes, .savefig, ...
+
+
+@pytest.mark.parametrize(("suffix", "magic"), [(".png", b"\x89PNG"), (".jpg", b"\xff\xd8\xff"),
+                                               (".JPEG", b"\xff\xd8\xff"), (".svg", b"<?xml"),
+                                               (".pdf", b"%PDF")])
+def test_the_suffix_chooses_the_format(tmp_path, suffix, magic):
+    path = tmp_path / f"costs{suffix}"
+    plots.plot_costs(History(iterations=[0, 1], costs=[0.7, 0.6]), path)
+    assert path.read_bytes().startswith(magic)
+
+
+@pytest.mark.parametrize("name", ["costs.gif", "costs", "costs.pkl"])
+def test_a_suffix_that_is_no_picture_format_is_refused_with_the_formats(tmp_path, name):
+    expected = (r"^plot_costs\(path\): '.*' does not name a picture format I can write "
+                r"\(suffix '(\.gif|none|\.pkl)'\); expected one of \.png, \.svg, \.pdf, \.jpg, \.jpeg, "
+                r"such as plot\.png\.$")
+    with pytest.raises(InputValueError, match=expected):
+        plots.plot_costs(History(iterations=[0], costs=[1.0]), tmp_path / name)
+    assert not any(tmp_path.iterdir())

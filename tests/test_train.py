@@ -1,14 +1,20 @@
 """The training loop: what it records and when, its progress bar, predict, accuracy, and errors."""
 
+import builtins
 import io
+import re
+import sys
+import types
+import warnings
 
 import numpy as np
 import pytest
 
 from tinygrad_course import InputValueError, ShapeError
+from tinygrad_course.datasets import planar_flower
 from tinygrad_course.nn import MLP, LogisticRegression
 from tinygrad_course.optim import SGD
-from tinygrad_course.train import DivergedError, History, accuracy, fit, predict
+from tinygrad_course.train import DivergedError, ExplodingCostWarning, History, accuracy, fit, predict
 
 
 def small_problem(m=20, seed=0):
@@ -57,17 +63,103 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(capsys):
     assert capsys.readouterr().err == ""
 
 
-def test_progress_bar_on_a_terminal(monkeypatch):
-    class Terminal(io.StringIO):
-        def isatty(self):
-            return True
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
 
+
+def test_progress_bar_with_the_cost_on_a_terminal(monkeypatch):
+    pytest.importorskip("tqdm", reason="the progress bar is the optional extra 'progress' (tqdm)")
     terminal = Terminal()
     monkeypatch.setattr("sys.stderr", terminal)
     X, Y = small_problem()
-    fit(LogisticRegression(3), X, Y, lr=0.5, iterations=5, progress=True)
+    history = fit(LogisticRegression(3), X, Y, lr=0.5, iterations=5, progress=True)
     text = terminal.getvalue()
-    assert "\r[" + "#" * 30 + "] 5/5  J = " in text and text.endswith("\n")
+    assert "fit: 100%" in text and "5/5" in text and text.endswith("\n")
+    assert f"J = {evaluate_before_last_step(X, Y):.6f}" in text    # the cost of the last step drawn
+    assert history.costs == [pytest.approx(np.log(2))]
+
+
+def evaluate_before_last_step(X, Y):
+    costs, _, _ = hand_logistic_regression(X, Y, lr=0.5, iterations=5)
+    return costs[-1]
+
+
+def test_cost_lines_and_the_bar_share_a_terminal_without_tearing(monkeypatch, capsys):
+    pytest.importorskip("tqdm", reason="the progress bar is the optional extra 'progress' (tqdm)")
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    X, Y = small_problem()
+    history = fit(LogisticRegression(3), X, Y, lr=0.5, iterations=3, record_every=2, print_cost=True)
+    assert capsys.readouterr().out == str(history) + "\n"    # the course's lines, on stdout as before
+    assert "3/3" in terminal.getvalue()
+
+
+def test_a_notebook_gets_the_bar_although_its_stderr_is_no_terminal(monkeypatch):
+    pytest.importorskip("tqdm", reason="the progress bar is the optional extra 'progress' (tqdm)")
+
+    kernel = types.SimpleNamespace(config={"IPKernelApp": {}})    # IPython.get_ipython() in a kernel
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: kernel))
+    stream = io.StringIO()
+    monkeypatch.setattr("sys.stderr", stream)
+    X, Y = small_problem()
+    fit(LogisticRegression(3), X, Y, lr=0.5, iterations=4)
+    assert "4/4" in stream.getvalue()
+
+
+def test_without_tqdm_training_works_and_draws_nothing(monkeypatch):
+    real_import = builtins.__import__
+
+    def importer(name, *args, **kwargs):
+        if name.startswith("tqdm"):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", importer)
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    X, Y = small_problem()
+    history = fit(LogisticRegression(3), X, Y, lr=0.5, iterations=5)
+    assert terminal.getvalue() == "" and len(history.costs) == 1
+
+
+def exploding_problem():
+    """The flower with lr 1000: the cost leaps from 0.69 to hundreds and never becomes NaN."""
+    X, Y = planar_flower()
+    return MLP([2, 4, 1], "tanh", init="small", seed=2), X, Y
+
+
+def test_a_cost_that_explodes_without_nan_gets_one_warning():
+    model, X, Y = exploding_problem()
+    with pytest.warns(ExplodingCostWarning) as caught:
+        history = fit(model, X, Y, lr=1000, iterations=50, record_every=10, progress=False)
+    assert len(caught) == 1
+    assert re.fullmatch(r"the cost grew from 0.693048 at iteration 0 to \d+\.?\d* at iteration \d+, far "
+                        r"above its start \(the limit is 10\): with learning rate 1000 gradient descent is "
+                        r"diverging\. Try a smaller lr, or scale the inputs \(pixels / 255\)\.",
+                        str(caught[0].message))
+    assert caught[0].filename == __file__                     # it points at the caller's fit()
+    assert max(history.costs) > 10 and np.isfinite(history.final_cost)
+
+
+def test_an_exploding_cost_can_stop_training_and_restore_the_parameters():
+    model, X, Y = exploding_problem()
+    before = {name: value.copy() for name, value in model.state_dict().items()}
+    with pytest.raises(DivergedError, match=r"far above its start .* The parameters are back at their "
+                                            r"values before fit\(\)\."):
+        fit(model, X, Y, lr=1000, iterations=50, progress=False, on_explosion="stop")
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+def test_an_exploding_cost_can_be_ignored_and_a_healthy_run_never_warns():
+    model, X, Y = exploding_problem()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit(model, X, Y, lr=1000, iterations=50, progress=False, on_explosion="ignore")
+        fit(MLP([2, 4, 1], "tanh", init="small", seed=2), X, Y, lr=1.2, iterations=500, progress=False)
+    with pytest.raises(InputValueError, match="on_explosion must be one of 'warn', 'stop', 'ignore', got"):
+        fit(model, X, Y, lr=1.0, iterations=1, on_explosion="x")
 
 
 def test_an_explicit_optimizer_is_used():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,13 +13,12 @@ import numpy as np
 
 from . import _checks
 from .autograd import grad
-from .datasets import DATA_ENV, _load_catvnoncat, circles, moons, planar_flower
-from .errors import FileAccessError, InputValueError, TinygradCourseError
+from .datasets import CAT_FILE, DATA_ENV, _convert_catvnoncat, _load_catvnoncat, circles, moons, planar_flower
+from .errors import InputValueError, MissingDependencyError, TinygradCourseError
 from .nn import MLP, BinaryClassifier, LogisticRegression
 from .optim import SGD, Adam, Momentum
-from .plots import MissingDependencyError
 from .tensor import Tensor
-from .train import History, accuracy, fit
+from .train import ExplodingCostWarning, History, accuracy, fit
 
 
 def _lesson_computation_graph() -> None:
@@ -60,14 +60,16 @@ def _demo_flower() -> tuple[np.ndarray, np.ndarray, list[TrainedModel]]:
     """The course's planar lesson: logistic regression fails on the flower, 4 tanh units succeed."""
     X, Y = planar_flower()
     print(f"The course's planar 'flower' data: X {X.shape}, Y {Y.shape} (m = {X.shape[1]} points, 2 classes)")
+    print("  training two models on it, learning rate 1.2, 10000 iterations of gradient descent each, "
+          "through autograd:", flush=True)
     trained = []
     for title, model, course in (
         ("logistic regression", LogisticRegression(2), "47 %"),
         ("1 hidden layer, 4 tanh units", MLP([2, 4, 1], "tanh", init="small", seed=2), "90 %"),
     ):
+        print(f"  {title} ...", flush=True)
         history = fit(model, X, Y, lr=1.2, iterations=10000, record_every=100)
         trained.append(TrainedModel(title, model, history, accuracy(model, X, Y), course))
-    print("  learning rate 1.2, 10000 iterations of gradient descent, through autograd")
     print(f"  {'model':<30} {'cost at 0':>10} {'final cost':>11} {'accuracy':>9}   {'course':>6}")
     for t in trained:
         print(f"  {t.title:<30} {t.history.costs[0]:>10.6f} {t.history.final_cost:>11.6f} "
@@ -109,9 +111,15 @@ def write_demo_outputs(out: Path, X: np.ndarray, Y: np.ndarray,
     return written
 
 
+DEMO_SUMMARY = ("The demo: the lesson's computation graph J = 3(a + bc) and its derivatives, then "
+                "logistic regression and a network of 4 tanh units trained on the course's planar flower "
+                "(about 10 s), then the graphs of one training step and the plots, written into --out.")
+
+
 def demo(args: argparse.Namespace) -> int:
     # Checked before any work: a file in the way is said at once, not after a minute of training.
     out = _checks.output_folder(args.out, "--out", "a folder for the demo's pictures (created if missing)")
+    print(f"{DEMO_SUMMARY}\n", flush=True)
     _lesson_computation_graph()
     print()
     _lesson_more_derivatives()
@@ -146,14 +154,15 @@ def _train_outputs(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
     if args.save is not None:
         save = _checks.output_file(args.save, "--save", "a file name for the trained parameters, such as "
                                                        "model.npz")
+        if save.suffix != ".npz":
+            raise InputValueError(f"--save: {str(save)!r}: the parameters are written as a numpy .npz "
+                                  "archive (arrays only, no pickle); expected a file name ending in .npz, "
+                                  "such as model.npz.")
     if args.plot is not None:
-        plot = _checks.output_file(args.plot, "--plot", "a file name for the PNG picture, such as plot.png")
-        from .plots import require_matplotlib
+        from .plots import picture_path, require_matplotlib
 
+        plot = picture_path(args.plot, "--plot")
         require_matplotlib()
-    if save is not None and plot is not None and save.resolve() == plot.resolve():
-        raise FileAccessError(f"--save and --plot both name {str(save)!r}; expected two different files "
-                              "(the picture would overwrite the model).")
     return save, plot
 
 
@@ -170,13 +179,16 @@ def train(args: argparse.Namespace) -> int:
     if args.data == "cats":
         cats = _load_catvnoncat(args.data_path, "--data-path")
         X, Y, tests = cats.X_train, cats.Y_train, [("test", cats.X_test, cats.Y_test)]
-        defaults = {"layers": [X.shape[0], 7, 1], "activation": "relu", "lr": 0.0075, "iterations": 2500}
+        defaults = {"layers": [X.shape[0], 7, 1], "activation": "relu", "lr": 0.0075, "iterations": 2500,
+                    "seed": 1}
     else:
         if args.data_path is not None:
             raise InputValueError(f"--data-path is for --data cats; the {args.data} data is built in.")
         X, Y = _PLANE_DATA[args.data]()
         tests = []
-        defaults = {"layers": [2, 4, 1], "activation": "tanh", "lr": 1.2, "iterations": 10000}
+        # Seed 2 is the course's on the flower (its planar nn_model), 1 its seed on the cats.
+        defaults = {"layers": [2, 4, 1], "activation": "tanh", "lr": 1.2, "iterations": 10000,
+                    "seed": 2 if args.data == "planar" else 1}
     layers = args.layers or defaults["layers"]
     if layers[0] != X.shape[0] or layers[-1] != 1:
         raise InputValueError(
@@ -186,12 +198,13 @@ def train(args: argparse.Namespace) -> int:
     activation = args.activation or defaults["activation"]
     lr = args.lr if args.lr is not None else defaults["lr"]
     iterations = args.iterations if args.iterations is not None else defaults["iterations"]
-    model = MLP(layers, activation, init=args.init, seed=args.seed)
+    seed = args.seed if args.seed is not None else defaults["seed"]
+    model = MLP(layers, activation, init=args.init, seed=seed)
     optimizer = _OPTIMIZERS[args.optimizer](model.parameters(), lr=lr)
     print(f"Training {model.describe()} on {args.data} data: X {X.shape}, Y {Y.shape}")
     print(f"  {optimizer!r}, {iterations} iterations")
     history = fit(model, X, Y, optimizer=optimizer, iterations=iterations,
-                  record_every=max(1, iterations // 10), print_cost=True)
+                  record_every=max(1, iterations // 10), print_cost=True, on_explosion=args.on_explosion)
     print(f"Cost after training: {history.final_cost:f}  ({history.seconds:.1f} s)")
     train_accuracy = accuracy(model, X, Y)
     print(f"train accuracy: {100 * train_accuracy:.2f} %")
@@ -251,6 +264,14 @@ def export(args: argparse.Namespace) -> int:
     return 0
 
 
+def data_convert(args: argparse.Namespace) -> int:
+    """The course's two .h5 files as the one .npz that ``--data cats`` and ``load_catvnoncat`` read."""
+    written = _convert_catvnoncat(args.train, args.test, args.out, ("TRAIN", "TEST", "--out"))
+    print(f"Wrote {written}: use it with --data-path {written}, load_catvnoncat({str(written)!r}) or "
+          f"{DATA_ENV}={written}")
+    return 0
+
+
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Shows "(default: ...)" after each option's help, except where there is none to show.
 
@@ -268,12 +289,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      description="tinygrad_course: autograd for the deep-learning course.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo_parser = commands.add_parser("demo", help="run the course's lessons on built-in data",
-                                      formatter_class=_HelpFormatter)
+                                      formatter_class=_HelpFormatter, description=DEMO_SUMMARY)
     demo_parser.add_argument("--out", default="tinygrad_course_output", metavar="DIR",
                              help="folder for the pictures, created if missing")
     demo_parser.set_defaults(run=demo)
-    graph_parser = commands.add_parser("graph", help="draw the lesson's graphs, the stepper and the explorer",
-                                       formatter_class=_HelpFormatter)
+    graph_parser = commands.add_parser(
+        "graph", help="draw the lesson's graphs, the layer view and the explorer",
+        formatter_class=_HelpFormatter,
+        description="Write the lesson's pictures into --out: the forward and backward graphs of "
+                    "J = 3(a + bc) and of one logistic-regression example, the flower network's layer "
+                    "view, and explorer pages that step through backprop node by node or layer by layer.")
     graph_parser.add_argument("--out", default="graphs", metavar="DIR",
                               help="folder for the files, created if missing")
     graph_parser.add_argument("--format", choices=("svg", "png", "dot"), default="svg",
@@ -303,7 +328,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                               help="hidden-layer activation; default: tanh on 2-D data, relu on cats")
     train_parser.add_argument("--init", choices=["small", "scaled", "he", "xavier"], default="small",
                               help="weight initialisation: small is randn·0.01, scaled randn/√n_prev")
-    train_parser.add_argument("--seed", type=int, default=1, help="numpy seed of the initialisation")
+    train_parser.add_argument("--seed", type=int,
+                              help="numpy seed of the initialisation; default: 2 on planar (the course's "
+                                   "flower network), 1 otherwise (the course's cat networks)")
     train_parser.add_argument("--lr", type=float,
                               help="learning rate α; default: 1.2 on 2-D data, 0.0075 on cats")
     train_parser.add_argument("--iterations", type=int,
@@ -314,8 +341,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     train_parser.add_argument("--save", metavar="MODEL.npz",
                               help="write the trained parameters here (checked before training)")
     train_parser.add_argument("--plot", metavar="OUT.png",
-                              help="write the decision boundary (2-D data) or the cost curve (cats) "
-                                   "(checked before training)")
+                              help="write the decision boundary (2-D data) or the cost curve (cats) as "
+                                   ".png, .svg, .pdf or .jpg, by the suffix (checked before training)")
+    train_parser.add_argument("--on-explosion", choices=["warn", "stop", "ignore"], default="warn",
+                              help="when the cost grows far above its start without turning NaN (a "
+                                   "learning rate too large, unscaled inputs): warn and go on, stop, ignore")
     train_parser.set_defaults(run=train)
     export_parser = commands.add_parser(
         "export", help="write a saved model as ONNX or safetensors", formatter_class=_HelpFormatter,
@@ -325,12 +355,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     export_parser.add_argument("model", metavar="MODEL.npz", help="a model file written by train --save")
     export_parser.add_argument("out", metavar="OUT", help="OUT.onnx or OUT.safetensors")
     export_parser.set_defaults(run=export)
+    data_parser = commands.add_parser(
+        "data", help="prepare the course's cat / non-cat data", formatter_class=_HelpFormatter,
+        description="The cat / non-cat images are not shipped with tinygrad_course. A course participant "
+                    "has them as the assignment's datasets/train_catvnoncat.h5 and test_catvnoncat.h5; "
+                    f"'data convert' writes them as the one {CAT_FILE} that --data cats reads.")
+    data_commands = data_parser.add_subparsers(dest="data_command", required=True, metavar="ACTION")
+    convert_parser = data_commands.add_parser(
+        "convert", help="the course's two .h5 files to one .npz (needs h5py: the extra h5)",
+        formatter_class=_HelpFormatter,
+        description="Copy the datasets train_set_x, train_set_y, test_set_x, test_set_y and list_classes of "
+                    "the course's two HDF5 files unchanged into one .npz archive (list_classes decoded to "
+                    "text, so no pickle is needed). A file in another layout is refused. Needs h5py: "
+                    'pip install "tinygrad_course[h5]".')
+    convert_parser.add_argument("train", metavar="TRAIN", help="the course's train_catvnoncat.h5")
+    convert_parser.add_argument("test", metavar="TEST", help="the course's test_catvnoncat.h5")
+    convert_parser.add_argument("--out", default=CAT_FILE, metavar="FILE.npz", help="the archive to write")
+    convert_parser.set_defaults(run=data_convert)
     args = parser.parse_args(argv)
     try:
-        return int(args.run(args))
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            warnings.simplefilter("always", ExplodingCostWarning)  # said each time, whatever the filters
+            return int(args.run(args))
     except (TinygradCourseError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+
+
+def _show_warning(message: Warning | str, category: type[Warning], *args: object, **kwargs: object) -> None:
+    """A warning on the command line is one line, like an error, without the source line it came from."""
+    print(f"warning: {message}", file=sys.stderr)
 
 
 if __name__ == "__main__":

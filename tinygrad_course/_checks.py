@@ -9,11 +9,13 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import secrets
 import struct
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -150,6 +152,31 @@ def output_folder(value: object, what: str, expected: str = "a folder (created i
             return folder
     _creatable(folder, what, expected)
     return folder
+
+
+@contextlib.contextmanager
+def replacing(file: Path) -> Iterator[BinaryIO]:
+    """A new file written beside ``file`` and renamed onto it at the end, so an interruption never
+    leaves half a file; an error inside removes it. Its mode follows the user's umask like any
+    file ``open`` creates (``tempfile.mkstemp`` would make it 0600, readable by its owner only).
+    """
+    file.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(100):
+        temporary = file.with_name(f".{file.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            handle = open(temporary, "xb")  # noqa: SIM115 - closed below, before the rename
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise FileExistsError(f"no free temporary name beside {str(file)!r}")
+    try:
+        with handle:
+            yield handle
+        os.replace(temporary, file)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 # --------------------------------------------------------------------------- .npz files read

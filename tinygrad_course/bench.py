@@ -353,6 +353,8 @@ def format_table(rows: list[Row]) -> str:
     lines += [f"  {r.name}: {r.description}" for r in rows]
     lines.append("ratio = engine / hand-written numpy, the median over interleaved rounds; "
                  "MB = peak traced memory")
+    lines.append("target = the ratio this project aims to keep each workload under (a budget set by hand, "
+                 "not a measurement); same = both ended at the same cost and parameters")
     return "\n".join(lines)
 
 

@@ -2,7 +2,8 @@
 
 Built in (numpy only, seeded): ``planar_flower`` (the course's "flower"), ``moons``,
 ``circles``, ``blobs``. From a file: ``load_catvnoncat`` (the course's cat / non-cat images;
-the file is not shipped with this package, see ``load_catvnoncat``).
+the file is not shipped with this package, see ``load_catvnoncat``), and ``convert_catvnoncat``,
+which makes that file from the course's ``train_catvnoncat.h5`` and ``test_catvnoncat.h5``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _checks
-from .errors import InputValueError, TinygradCourseError
+from .errors import FileAccessError, InputValueError, MissingDependencyError, TinygradCourseError
 
 #: The environment variable ``load_catvnoncat`` reads when no path is given.
 DATA_ENV = "TINYGRAD_COURSE_DATA"
@@ -129,8 +130,8 @@ class CatVsNonCat(NamedTuple):
 
 
 #: What a cat / non-cat file is, for the messages.
-CAT_FORMAT = ("the cat / non-cat file described in shared/data/README.md (the arrays train_x, train_y, "
-              "test_x, test_y, classes)")
+CAT_FORMAT = ("the cat / non-cat file made by `python -m tinygrad_course data convert train_catvnoncat.h5 "
+              "test_catvnoncat.h5` (the arrays train_x, train_y, test_x, test_y, classes)")
 _CAT_ARRAYS = ("train_x", "train_y", "test_x", "test_y", "classes")
 
 
@@ -143,8 +144,9 @@ def _cat_file(path: str | os.PathLike[str] | None, what: str) -> tuple[Path, str
         if not from_env:
             raise DataNotFoundError(
                 f"the cat / non-cat data is not bundled with tinygrad_course; {how}. The file is the "
-                "course's train_catvnoncat.h5 and test_catvnoncat.h5 converted to one .npz archive "
-                "with the arrays train_x, train_y, test_x, test_y, classes."
+                "course's datasets/train_catvnoncat.h5 and test_catvnoncat.h5 converted to one .npz "
+                "archive: python -m tinygrad_course data convert train_catvnoncat.h5 test_catvnoncat.h5 "
+                f"--out {CAT_FILE}"
             )
         path, source, what = from_env, f"the environment variable {DATA_ENV}", DATA_ENV
     else:
@@ -194,3 +196,93 @@ def _load_catvnoncat(path: str | os.PathLike[str] | None, what: str) -> CatVsNon
         split[part] = (images.reshape(images.shape[0], pixels).T / 255.0,
                        labels.reshape(1, -1).astype(np.int64))
     return CatVsNonCat(*split["train"], *split["test"], tuple(str(c) for c in classes))
+
+
+# --------------------------------------------------------------------------- the course's .h5 files
+
+#: The datasets of the course's two HDF5 files, and what each holds.
+H5_LAYOUT = {"train": ("train_set_x", "train_set_y"), "test": ("test_set_x", "test_set_y")}
+_H5_FORMAT = ("the course's {part}_catvnoncat.h5: the datasets {x} (m, 64, 64, 3) of uint8 pixels, "
+              "{y} (m,) of labels 0/1 and list_classes [b'non-cat', b'cat']")
+
+
+def _read_course_h5(file: Path, part: str, what: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The images, labels and class names of one of the course's .h5 files, checked against its layout."""
+    import h5py
+
+    x_name, y_name = H5_LAYOUT[part]
+    expected = _H5_FORMAT.format(part=part, x=x_name, y=y_name)
+    shown = f"{what}: {str(file)!r}"
+    if file.is_dir() or not file.is_file():
+        error = DataFormatError if file.is_dir() else DataNotFoundError
+        raise error(f"{shown}: {'a folder' if file.is_dir() else 'no such file'}; expected {expected}.")
+    try:
+        with h5py.File(file, "r") as h5:
+            names = sorted(h5.keys())
+            missing = [name for name in (x_name, y_name, "list_classes") if name not in h5]
+            if missing:
+                other = next((p for p in H5_LAYOUT if p != part and H5_LAYOUT[p][0] in h5), None)
+                hint = f" It looks like the {other} file: give the train file first, then the test file." \
+                    if other else ""
+                raise DataFormatError(f"{shown} lacks {', '.join(missing)} (it has "
+                                      f"{', '.join(names) or 'nothing'}); expected {expected}.{hint}")
+            if not all(isinstance(h5[name], h5py.Dataset) for name in (x_name, y_name, "list_classes")):
+                raise DataFormatError(f"{shown}: {x_name}, {y_name} and list_classes must be datasets, not "
+                                      f"groups; expected {expected}.")
+            images, labels, classes = h5[x_name][()], h5[y_name][()], h5["list_classes"][()]
+    except OSError as error:  # h5py's "file signature not found": not an HDF5 file at all
+        raise DataFormatError(f"{shown} is not an HDF5 file ({error}); expected {expected}.") from None
+    if images.ndim != 4 or images.shape[3] != 3 or images.dtype != np.uint8:
+        raise DataFormatError(f"{shown}: {x_name} must be RGB images (m, height, width, 3) of uint8, got "
+                              f"{images.dtype} of shape {images.shape}; expected {expected}.")
+    if (labels.shape != (images.shape[0],) or labels.dtype.kind not in "biu"
+            or not np.isin(labels, (0, 1)).all()):
+        raise DataFormatError(f"{shown}: {y_name} must hold one label 0 or 1 per image ({images.shape[0]}), "
+                              f"got {labels.dtype} of shape {labels.shape}; expected {expected}.")
+    if classes.shape != (2,) or classes.dtype.kind not in "SU":
+        raise DataFormatError(f"{shown}: list_classes must be two names such as [b'non-cat', b'cat'], got "
+                              f"{classes.dtype} of shape {classes.shape}; expected {expected}.")
+    names = np.array([c.decode("ascii") if isinstance(c, bytes) else str(c) for c in classes])
+    return images, labels.astype(np.int64), names
+
+
+def convert_catvnoncat(train: str | os.PathLike[str], test: str | os.PathLike[str],
+                       out: str | os.PathLike[str] = CAT_FILE) -> Path:
+    """Write the course's ``train_catvnoncat.h5`` and ``test_catvnoncat.h5`` as one ``.npz``.
+
+    The arrays are copied unchanged into ``train_x``, ``train_y``, ``test_x``, ``test_y``, and
+    ``list_classes`` is decoded from bytes to text into ``classes``, so that ``load_catvnoncat``
+    reads the result without pickle. A file that is not in the course's layout is refused with
+    ``DataFormatError``. Needs h5py, the optional extra ``h5``. Returns the path written.
+    """
+    return _convert_catvnoncat(train, test, out, ("convert_catvnoncat(train)", "convert_catvnoncat(test)",
+                                                  "convert_catvnoncat(out)"))
+
+
+def _convert_catvnoncat(train: str | os.PathLike[str], test: str | os.PathLike[str],
+                        out: str | os.PathLike[str], what: tuple[str, str, str]) -> Path:
+    """``convert_catvnoncat``, naming its arguments as ``what`` (the command line: TRAIN, TEST, --out)."""
+    train_file, test_file = _checks.path(train, what[0]), _checks.path(test, what[1])
+    target = _checks.output_file(out, what[2], f"a file name for the archive, such as {CAT_FILE}")
+    if target.suffix != ".npz":
+        raise InputValueError(f"{what[2]}: {str(target)!r} must end in .npz (numpy would add the suffix "
+                              f"itself and write another file), such as {CAT_FILE}.")
+    try:
+        import h5py  # noqa: F401
+    except ImportError:
+        raise MissingDependencyError("reading the course's .h5 files needs h5py, which is not installed: "
+                                     'pip install "tinygrad_course[h5]" (from a clone: pip install -e '
+                                     '".[h5]"), or pip install h5py.') from None
+    train_x, train_y, train_classes = _read_course_h5(train_file, "train", what[0])
+    test_x, test_y, test_classes = _read_course_h5(test_file, "test", what[1])
+    if list(train_classes) != list(test_classes):
+        raise DataFormatError(f"the two files name their classes differently ({list(train_classes)} and "
+                              f"{list(test_classes)}); the course's both hold [b'non-cat', b'cat'].")
+    try:
+        with _checks.replacing(target) as file:
+            np.savez_compressed(file, train_x=train_x, train_y=train_y, test_x=test_x, test_y=test_y,
+                                classes=train_classes)
+    except OSError as error:
+        raise FileAccessError(f"{what[2]}: cannot write {str(target)!r}: "
+                              f"{error.strerror or error}.") from None
+    return target

@@ -38,3 +38,7 @@ class AnomalyError(GradientError):
 
 class FileAccessError(TinygradCourseError, OSError):
     """A file that cannot be written or read where asked (a folder or a file in the way, ...)."""
+
+
+class MissingDependencyError(TinygradCourseError, ImportError):
+    """An optional dependency is not installed (matplotlib for the plots, h5py for ``data convert``)."""

@@ -11,7 +11,6 @@ Every gradient comes from the engine's autograd: no layer here has a backward of
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -173,17 +172,10 @@ class Module:
                                   "model.npz.")
         arrays = {**self.state_dict(), ARCHITECTURE_KEY: np.array(self.describe())}
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            with _checks.replacing(path) as file:
+                np.savez(file, **arrays)
         except OSError as error:  # a file where a folder should be, no permission, ...
             raise FileAccessError(f"save({str(path)!r}): cannot write there: {error}") from None
-        try:
-            with os.fdopen(handle, "wb") as file:
-                np.savez(file, **arrays)
-            os.replace(temporary, path)
-        except BaseException:
-            os.unlink(temporary)
-            raise
         return path
 
     def load(self, path: str | os.PathLike[str]) -> Module:

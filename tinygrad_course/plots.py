@@ -1,9 +1,11 @@
-"""The course's pictures as PNG files: the cost curve, decision boundaries, misclassified images.
+"""The course's pictures: the cost curve, decision boundaries, misclassified images.
 
 Needs matplotlib, the optional extra ``plot``: ``pip install "tinygrad_course[plot]"``. Figures
 are drawn on the Agg canvas directly (no pyplot, no window, no global backend change), so they
-work the same on a server, in a test and beside a notebook. Every function returns the
-``matplotlib.figure.Figure`` and, given a ``path``, also writes it there.
+work the same on a server, in a test and in a notebook. Every function returns a
+``matplotlib.figure.Figure`` that shows itself as an image when it is a notebook cell's last
+value, and, given a ``path``, also writes it there in the format of the path's suffix
+(``FORMATS``: .png, .svg, .pdf, .jpg).
 """
 
 from __future__ import annotations
@@ -17,7 +19,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _checks
-from .errors import FileAccessError, InputTypeError, InputValueError, TinygradCourseError
+from .errors import (
+    FileAccessError,
+    InputTypeError,
+    InputValueError,
+    MissingDependencyError,
+    TinygradCourseError,
+)
 from .nn import BinaryClassifier
 from .train import History, check_data, predict
 
@@ -25,12 +33,12 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 PathLike = str | os.PathLike[str]
+__all__ = ["CLASS_LABELS", "FORMATS", "MissingDependencyError", "picture_path", "plot_costs",
+           "plot_decision_boundaries", "plot_decision_boundary", "plot_misclassified", "require_matplotlib"]
 
 
-class MissingDependencyError(TinygradCourseError, ImportError):
-    """An optional dependency (matplotlib for the plots) is not installed."""
-
-
+#: The picture formats a plot can be saved in, by suffix (matplotlib's name of each format).
+FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf", ".jpg": "jpeg", ".jpeg": "jpeg"}
 #: The two classes of a binary classifier, as the course names them.
 CLASS_LABELS = ("y = 0", "y = 1")
 #: The colours of class 0 and class 1: the points, and (lighter) the region predicted as that class.
@@ -57,18 +65,30 @@ def require_matplotlib() -> None:
 def _figure(**kwargs: Any) -> Figure:
     require_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
-    figure = Figure(**kwargs)
+    from ._figure import CourseFigure
+
+    figure = CourseFigure(**kwargs)
     FigureCanvasAgg(figure)
     return figure
 
 
+def picture_path(path: PathLike, what: str) -> Path:
+    """``path`` checked before anything is drawn: a format from ``FORMATS``, and a place to write it.
+
+    ``what`` names the argument in the messages (``plot_costs(path)``, ``--plot``).
+    """
+    target = _checks.output_file(path, what, "a file name for the picture, such as plot.png")
+    if target.suffix.lower() not in FORMATS:
+        raise InputValueError(f"{what}: {str(target)!r} does not name a picture format I can write "
+                              f"(suffix {target.suffix or 'none'!r}); expected one of "
+                              f"{', '.join(FORMATS)}, such as plot.png.")
+    return target
+
+
 def _output(path: PathLike | None, what: str) -> Path | None:
     """Check where the picture goes before drawing it (a folder there, a file in the way, ...)."""
-    if path is None:
-        return None
-    return _checks.output_file(path, f"{what}(path)", "a file name for the PNG, such as plot.png")
+    return None if path is None else picture_path(path, f"{what}(path)")
 
 
 def _title(text: object, width_inches: float, what: str) -> str:
@@ -81,11 +101,13 @@ def _title(text: object, width_inches: float, what: str) -> str:
 
 
 def _finish(figure: Figure, path: Path | None) -> Figure:
+    from ._figure import DPI
+
     figure.tight_layout()
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            figure.savefig(path, format="png", dpi=100)
+            figure.savefig(path, format=FORMATS[path.suffix.lower()], dpi=DPI)
         except OSError as error:  # changed since the check: a file in the way, a full disk, ...
             raise FileAccessError(f"cannot write the picture to {str(path)!r}: "
                                   f"{error.strerror or error}.") from None

@@ -9,12 +9,14 @@ One iteration is one full-batch step of gradient descent::
 
 from __future__ import annotations
 
+import math
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Any, Literal
 
 import numpy as np
 
@@ -30,7 +32,17 @@ Loss = Callable[[Tensor, Tensor], Tensor]
 
 
 class DivergedError(TinygradCourseError, ArithmeticError):
-    """The cost became NaN or infinite during training (usually: the learning rate is too large)."""
+    """The cost became NaN or infinite during training (usually: the learning rate is too large),
+    or grew far above its start with ``fit(..., on_explosion="stop")``."""
+
+
+class ExplodingCostWarning(RuntimeWarning):
+    """The cost grew far above its starting value: gradient descent is probably diverging."""
+
+
+#: The cost "explodes" when it exceeds this many times its start (or 1, for a start below 1).
+EXPLOSION_FACTOR = 10.0
+_ON_EXPLOSION = ("warn", "stop", "ignore")
 
 
 @dataclass
@@ -114,30 +126,31 @@ def _n_x(model: Module) -> int | None:
     return first.shape[1] if first is not None and first.ndim == 2 else None
 
 
-class _ProgressBar:
-    """``[#######.....]  700/1000  J = 0.2345``, redrawn on one line at most ten times a second."""
+def _in_notebook() -> bool:
+    """Whether this runs in a Jupyter kernel (where tqdm draws a widget), as tqdm.auto decides it."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell is not None and "IPKernelApp" in shell.config
 
-    def __init__(self, total: int, stream: TextIO) -> None:
-        self.total, self.stream, self.last_drawn = total, stream, 0.0
 
-    def update(self, done: int, cost: float, force: bool = False) -> None:
-        now = time.perf_counter()
-        if not force and now - self.last_drawn < 0.1:
-            return
-        self.last_drawn = now
-        filled = 30 * done // self.total
-        width = len(str(self.total))
-        bar = "#" * filled + "." * (30 - filled)
-        self.stream.write(f"\r[{bar}] {done:>{width}}/{self.total}  J = {cost:.6f}")
-        self.stream.flush()
+def _progress_bar(total: int) -> Any:
+    """tqdm's bar on stderr in a terminal, its widget in a notebook; ``None`` anywhere else.
 
-    def close(self) -> None:
-        self.stream.write("\n")
-        self.stream.flush()
+    Elsewhere (a CI log, a file, a pipe) a bar would only write carriage returns into the log.
+    tqdm is the optional extra ``progress``: without it there is no bar, and ``print_cost``
+    still prints the course's lines.
+    """
+    if not total or not (sys.stderr.isatty() or _in_notebook()):
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, desc="fit", unit="it", file=sys.stderr, dynamic_ncols=True)
 
 
 @contextmanager
-def _closing(bar: _ProgressBar | None) -> Iterator[None]:
+def _closing(bar: Any) -> Iterator[None]:
     try:
         yield
     finally:
@@ -145,16 +158,34 @@ def _closing(bar: _ProgressBar | None) -> Iterator[None]:
             bar.close()
 
 
+def _report(line: str, bar: Any) -> None:
+    """Print a "Cost after iteration i" line without tearing the progress bar drawn below it."""
+    if bar is None:
+        print(line)
+    else:
+        bar.write(line, file=sys.stdout)
+
+
 def fit(model: Module, X: ArrayLike, Y: ArrayLike, loss: Loss = binary_cross_entropy_with_logits,
         optimizer: Optimizer | None = None, iterations: int = 1000, lr: float | None = None,
         record_every: int = 100, progress: bool = True, print_cost: bool = False,
+        on_explosion: Literal["warn", "stop", "ignore"] = "warn",
         snapshot_every: int | None = None) -> History:
     """Train ``model`` on ``X`` ``(n_x, m)`` and ``Y`` ``(1, m)`` by full-batch gradient steps.
 
     ``optimizer`` defaults to the course's gradient descent ``SGD(model.parameters(), lr)``. The
     cost is recorded at iterations 0, record_every, 2·record_every, ... *before* that iteration's
-    update, as the course's "Cost after iteration i"; ``print_cost`` prints those lines. A
-    progress bar is drawn on stderr when ``progress`` is on and stderr is a terminal.
+    update, as the course's "Cost after iteration i"; ``print_cost`` prints those lines.
+
+    ``progress`` draws a bar with the current cost J (tqdm, the extra ``progress``) on stderr in
+    a terminal and as a widget in a notebook; nowhere else, so logs stay clean.
+
+    A cost of NaN or inf raises ``DivergedError``. A cost that stays finite but grows above
+    ``EXPLOSION_FACTOR`` × its start (× 1 when the start is below 1) is exploding too:
+    ``on_explosion="warn"`` (the default) issues one ``ExplodingCostWarning`` and trains on,
+    ``"stop"`` raises ``DivergedError``, ``"ignore"`` does neither. ``DivergedError`` always puts
+    the parameters back where they were before ``fit()``.
+
     ``snapshot_every=k`` keeps the parameters and gradients of iterations 0, k, 2k, ... in
     ``history.snapshots`` (for ``viz.explore``, which scrubs through them).
     """
@@ -180,14 +211,18 @@ def fit(model: Module, X: ArrayLike, Y: ArrayLike, loss: Loss = binary_cross_ent
         optimizer = SGD(model.parameters(), lr=lr)
     elif lr is not None:
         raise InputValueError("give fit() either optimizer= or lr=, not both (the optimizer has its own lr).")
+    if on_explosion not in _ON_EXPLOSION:
+        raise InputValueError(f"on_explosion must be one of {', '.join(map(repr, _ON_EXPLOSION))}, "
+                              f"got {on_explosion!r:.60}.")
     x, y = check_data(X, Y, n_x=_n_x(model))
     # Constants built once: the loop then only creates the tensors of the graph itself.
     X_t, Y_t = Tensor(x), Tensor(y)
     history = History()
     # A diverged run puts these back: a failed fit() leaves the model as it found it.
     initial = {id(p): p._data.copy() for p in optimizer.parameters}
-    bar = _ProgressBar(iterations, sys.stderr) if progress and iterations and sys.stderr.isatty() else None
+    bar = _progress_bar(iterations) if progress else None
     start = time.perf_counter()
+    explodes_above, warned = math.inf, on_explosion == "ignore"
     # A diverging run overflows somewhere before its cost turns inf or NaN: report that once,
     # as DivergedError with the learning rate, instead of a screen of numpy warnings.
     with np.errstate(over="ignore", invalid="ignore"), _closing(bar):
@@ -200,11 +235,23 @@ def fit(model: Module, X: ArrayLike, Y: ArrayLike, loss: Loss = binary_cross_ent
                 raise DivergedError(f"the cost became {cost} at iteration {i}; with learning rate "
                                     f"{optimizer.lr:g} gradient descent diverged. Try a smaller lr. "
                                     "The parameters are back at their values before fit().")
+            if i == 0:
+                explodes_above = EXPLOSION_FACTOR * max(abs(cost), 1.0)
+            elif cost > explodes_above and not warned:
+                message = (f"the cost grew from {history.costs[0]:g} at iteration 0 to {cost:g} at "
+                           f"iteration {i}, far above its start (the limit is {explodes_above:g}): with "
+                           f"learning rate {optimizer.lr:g} gradient descent is diverging. Try a smaller lr, "
+                           "or scale the inputs (pixels / 255).")
+                if on_explosion == "stop":
+                    _restore(optimizer, initial)
+                    raise DivergedError(f"{message} The parameters are back at their values before fit().")
+                warnings.warn(message, ExplodingCostWarning, stacklevel=2)
+                warned = True
             if i % record_every == 0:
                 history.iterations.append(i)
                 history.costs.append(cost)
                 if print_cost:
-                    print(f"Cost after iteration {i}: {cost:f}")
+                    _report(f"Cost after iteration {i}: {cost:f}", bar)
             J.backward()
             if snapshot_every is not None and i % snapshot_every == 0:
                 named = list(model.named_parameters())
@@ -212,7 +259,8 @@ def fit(model: Module, X: ArrayLike, Y: ArrayLike, loss: Loss = binary_cross_ent
                                                   {name: np.array(p.grad) for name, p in named}))
             optimizer.step()
             if bar is not None:
-                bar.update(i + 1, cost, force=i + 1 == iterations)
+                bar.set_postfix_str(f"J = {cost:.6f}", refresh=False)
+                bar.update()
         history.final_cost = evaluate(model, x, y, loss)
     if not np.isfinite(history.final_cost):
         _restore(optimizer, initial)
