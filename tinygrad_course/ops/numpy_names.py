@@ -130,8 +130,8 @@ def _transpose(a: Any, axes: Any = None) -> Any:
 
 def _reshape(a: Any, shape: Any = None, order: str = "C", *, newshape: Any = None) -> Any:
     if order != "C":
-        raise InputValueError(f"np.reshape(order={order!r}) on a Tensor: only order='C' (row by row) has "
-                              "a rule; for 'F' write np.reshape(a.T, shape[::-1]).T.")
+        raise InputTypeError(f"np.reshape(order={order!r}) on a Tensor: only order='C' (row by row) has "
+                             "a rule; for 'F' write np.reshape(a.T, shape[::-1]).T.")
     return a.reshape(newshape if shape is None else shape)   # numpy < 2.1 calls it newshape
 
 
