@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -62,7 +62,7 @@ def _mixed(name: str, call: Callable[[Any, Any], Any], a: Tensor, b: Tensor, for
     if form == "tensor, ndarray":
         return Case(f"{name}(a, ndarray)", lambda x: call(x, b._data), (a,))
     number = float(a._data.reshape(-1)[0])
-    return Case(f"{name}({number}, b)", lambda y: call(number, y), (b,))
+    return Case(f"{name}(number {number}, b)", lambda y: call(number, y), (b,))
 
 
 FORMS = ["tensor, tensor", "ndarray, tensor", "tensor, ndarray", "number, tensor"]
@@ -111,13 +111,13 @@ def _matmul(draw: Any, fn: Callable[..., Any]) -> Case:
         kinds |= {"scalar, array": ((), (n, k)), "array, scalar": ((n, k), ())}
     else:
         kinds |= {"batched, batched": ((2, n, k), (1, k, m))}
-    shape_a, shape_b = kinds[draw(st.sampled_from(sorted(kinds)))]
-    a, b = draw(tensors(shape_a)), draw(tensors(shape_b))
+    kind = draw(st.sampled_from(sorted(kinds)))
+    a, b = draw(tensors(kinds[kind][0])), draw(tensors(kinds[kind][1]))
     forms = FORMS[:3] + (["ndarray ⊕ tensor"] if fn is np.matmul else [])
     form = draw(st.sampled_from(forms))
     if form == "ndarray ⊕ tensor":
-        return _mixed("ndarray @ b", operator.matmul, a, b, "ndarray, tensor")
-    return _mixed(numpy_names.numpy_name(fn), fn, a, b, form)
+        return _mixed(f"[{kind}] ndarray @ b", operator.matmul, a, b, "ndarray, tensor")
+    return _mixed(f"[{kind}] {numpy_names.numpy_name(fn)}", fn, a, b, form)
 
 
 @st.composite
@@ -294,6 +294,26 @@ def test_the_values_match_numpy_on_arrays() -> None:
                  lambda a: np.power(np.abs(a), 1.5), lambda a: np.log1p(a * a),
                  lambda a: np.divide(1, a), lambda a: np.subtract(x, a) + np.sqrt(np.abs(a))):
         np.testing.assert_allclose(call(t)._data, call(x), rtol=1e-15, atol=1e-15)
+
+
+# Stop at the first draw that has the variant (no shrinking); a fixed seed, the same search each run.
+FIRST_HIT = settings(max_examples=1000, derandomize=True, database=None, phases=[Phase.generate])
+VARIANTS: dict[Any, list[str]] = {
+    **{ufunc: ["(a, b)", "(ndarray, b)", "(a, ndarray)", "(number ", f"ndarray {ufunc.__name__} b"]
+       for ufunc in OPERATORS if ufunc is not np.matmul},
+    np.matmul: ["[batched, batched]", "[vector, matrix]", "] ndarray @ b", "(ndarray, b)"],
+    np.dot: ["[scalar, array]", "[array, scalar]", "[matrix, matrix]", "[vector, vector]"],
+    np.maximum: ["(a, b)", "(ndarray, b)", "(number "],
+    np.concatenate: ["+ ndarray]", "axis=None"],
+}
+
+
+@pytest.mark.parametrize("function", list(VARIANTS), ids=numpy_names.numpy_name)
+def test_the_strategy_reaches_every_form(function: Any) -> None:
+    """Reflected forms (ndarray ⊕ tensor), numbers and ndarrays on either side, each kind of product."""
+    for part in VARIANTS[function]:
+        found = find(CASES[function], lambda case, part=part: part in case.text, settings=FIRST_HIT)
+        assert isinstance(found.fn(*found.inputs), Tensor)
 
 
 # --------------------------------------------------------------------------- values: plain ndarrays
