@@ -39,10 +39,11 @@ def check_backward(cost: Callable[[dict[str, Tensor]], Tensor], parameters: Mapp
     """Check hand-written gradients: ``gradients["dW1"]`` against autograd's ``dJ/dW1``, and so on.
 
     ``cost(p)`` runs your forward on ``p``, a dict with the same keys as ``parameters`` whose
-    values are float64 Tensors, and returns the cost ``J`` (your own numpy code works: ``np.dot``,
-    ``np.tanh``, ``np.sum(..., axis=1, keepdims=True)`` record the graph). ``gradients`` are the
-    ones your backward returned, named as the course names them: ``"d" + name`` for each
-    parameter (``dW1`` for ``W1``, ``db`` for ``b``); other keys (``dA1``, ...) are ignored.
+    values are float64 Tensor copies of them (your arrays are left alone), and returns the cost
+    ``J``. Your own numpy code works: ``np.dot``, ``np.tanh``, ``np.sum(..., axis=1,
+    keepdims=True)`` record the graph. ``gradients`` are the ones your backward returned, named
+    as the course names them: ``"d" + name`` for each parameter (``dW1`` for ``W1``, ``db`` for
+    ``b``); other keys (``dA1``, ...) are ignored.
 
     A gradient element passes when ``|yours − autograd| ≤ atol + rtol·|autograd|`` (both are
     exact derivatives, so the tolerances only absorb rounding). Returns True, or raises
