@@ -453,3 +453,11 @@ def test_a_values_function_may_write_into_an_ndarray() -> None:
 def test_where_with_only_a_tensor_condition_is_a_constant() -> None:
     assert np.array_equal(np.where(T, 1.0, 2.0), np.ones((2, 2)))
     assert [i.tolist() for i in np.where(T > 1)] == [[1], [0]]
+
+
+def test_the_course_flatten_and_its_gradient() -> None:
+    images = Tensor(np.arange(24.0).reshape(2, 3, 4) / 10, requires_grad=True)  # m = 2 "images" of 3 × 4
+    X_flatten = images.reshape(images.shape[0], -1).T       # the course's X.reshape(X.shape[0], -1).T
+    assert X_flatten.shape == (12, 2)
+    np.sum(np.square(X_flatten)).backward()
+    np.testing.assert_allclose(images.grad, 2 * images.data)
