@@ -408,7 +408,11 @@ class Tensor:
         """``np.exp(t)``, ``np.maximum(0, Z)``, ``X * t``: recorded as ops (see ``ops.numpy_names``)."""
         rule = UFUNCS.get(ufunc)
         if rule is not None and method == "__call__" and not kwargs:  # the common call, kept short
-            return rule(*[x if isinstance(x, Tensor) else self._lift(x) for x in inputs])
+            if len(inputs) == 1:  # every ufunc with a rule takes one input (self) or two
+                return rule(self)
+            a, b = inputs
+            return rule(a if isinstance(a, Tensor) else self._lift(a),
+                        b if isinstance(b, Tensor) else self._lift(b))
         return _numpy_protocol.array_ufunc(self, ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func: Callable[..., Any], types: tuple[type, ...], args: tuple[Any, ...],
