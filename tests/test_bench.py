@@ -12,7 +12,12 @@ def test_quick_benchmark_runs_and_engine_matches_hand_written_numpy(tmp_path, ca
     report = tmp_path / "bench.json"
     assert main(["bench", "--quick", "--json", str(report)]) == 0
     out = capsys.readouterr().out
-    rows = json.loads(report.read_text())["rows"]
+    measured = json.loads(report.read_text())
+    rows = measured["rows"]
+    assert set(measured["dispatch_microseconds"]) == {"t.exp()", "np.exp(t)", "t * X", "X * t",
+                                                      "t.sum(axis=1, keepdims=True)",
+                                                      "np.sum(t, axis=1, keepdims=True)"}
+    assert "numpy's protocols, µs per call" in out and "np.exp(t)" in out
     assert [row["name"] for row in rows] == ["W1", "W2", "W3", "W4", "W5"]
     for row in rows:
         assert row["same_result"] and row["max_relative_difference"] <= 1e-9, row

@@ -48,3 +48,12 @@ def test_logistic_regression_cats_example(tmp_path):
     assert rows["cost after iteration 0"] == ["0.693147", "0.693147"]
     assert rows["cost after iteration 1900"] == ["0.140872", "0.140872"]
     assert rows["test accuracy %"] == ["70", "70"]
+
+
+def test_numpy_code_example_checks_the_course_backward_and_reports_the_keepdims_mistake(tmp_path):
+    out = run_example("numpy_code.py", tmp_path)
+    assert "dw and db agree with autograd's gradients" in out
+    assert "dW1, db1, dW2 and db2 agree with autograd's" in out
+    assert "check_backward failed: 1 of 4 hand-written gradients disagree with autograd's." in out
+    assert "db1 (the gradient of b1, shape (4, 1)): yours has shape (4,)." in out
+    assert "keepdims=True" in out and "agree: dW1, dW2, db2" in out

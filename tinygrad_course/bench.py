@@ -13,6 +13,7 @@ import itertools
 import json
 import statistics
 import time
+import timeit
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -338,6 +339,35 @@ def long_chain(steps: int = 1_000_000) -> float:
     return seconds
 
 
+def dispatch_costs(calls: int = 2000, rounds: int = 7) -> dict[str, float]:
+    """µs per call of numpy's protocols (``np.exp(t)``, ``X * t``) next to the methods they stand for.
+
+    On a (4, 400) tensor, the size of W3's activations, where per-call overhead shows; each pair
+    is timed in alternation, and the best of ``rounds`` rounds of ``calls`` calls is kept.
+    """
+    t = Tensor(np.random.RandomState(0).rand(4, 400), requires_grad=True)
+    X = t.data.copy()
+    calls_by_name: dict[str, Callable[[], Any]] = {
+        "t.exp()": lambda: t.exp(), "np.exp(t)": lambda: np.exp(t),
+        "t * X": lambda: t * X, "X * t": lambda: X * t,
+        "t.sum(axis=1, keepdims=True)": lambda: t.sum(axis=1, keepdims=True),
+        "np.sum(t, axis=1, keepdims=True)": lambda: np.sum(t, axis=1, keepdims=True),
+    }
+    best = dict.fromkeys(calls_by_name, float("inf"))
+    for _ in range(rounds):
+        for name, call in calls_by_name.items():
+            best[name] = min(best[name], timeit.timeit(call, number=calls) / calls * 1e6)
+    return best
+
+
+def format_dispatch(costs: dict[str, float]) -> str:
+    names = list(costs)
+    lines = ["numpy's protocols, µs per call on a (4, 400) tensor: the method, then the numpy call"]
+    for method, numpy_call in zip(names[::2], names[1::2], strict=True):
+        lines.append(f"  {method:30} {costs[method]:6.1f}    {numpy_call:34} {costs[numpy_call]:6.1f}")
+    return "\n".join(lines)
+
+
 def format_table(rows: list[Row]) -> str:
     torch = any(r.torch_ratio is not None for r in rows)
     header = (f"{'':4} {'engine s':>9} {'numpy s':>9} {'ratio':>7} {'target':>7} {'eng MB':>8} "
@@ -367,7 +397,9 @@ def run(quick: bool = False, json_path: str | None = None,
         print_fn(f"measuring {workload.name}: {workload.description} ...")
         rows.append(measure(workload, torch=torch))
     print_fn(format_table(rows))
-    report: dict[str, Any] = {"rows": [asdict(r) for r in rows]}
+    costs = dispatch_costs(calls=200 if quick else 2000)
+    print_fn(format_dispatch(costs))
+    report: dict[str, Any] = {"rows": [asdict(r) for r in rows], "dispatch_microseconds": costs}
     if not quick:
         seconds = long_chain()
         report["chain_1e6_seconds"] = seconds

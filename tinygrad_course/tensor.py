@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from . import _checks, autograd, ops
+from . import _checks, _numpy_protocol, autograd, ops
 from .errors import GradientError, InputTypeError, InputValueError, ShapeError
+from .ops.numpy_names import UFUNCS
 
 ArrayLike = Any  # numbers, nested lists, numpy arrays or Tensors
 Axis = int | tuple[int, ...] | None
@@ -81,8 +82,6 @@ class Tensor:
 
     __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "name", "_modified_at", "_hooks",
                  "__weakref__")
-    # ndarray ⊕ Tensor: numpy defers to Tensor's reflected operators instead of looping over us.
-    __array_ufunc__ = None
     # __eq__ compares values; hashing stays by identity so tensors can be dict keys.
     __hash__ = object.__hash__
 
@@ -402,6 +401,24 @@ class Tensor:
         if low is not None and high is not None and low > high:
             raise InputValueError(f"clip(low={low:g}, high={high:g}): low must not exceed high.")
         return ops.clip(self, low=low, high=high)
+
+    # ------------------------------------------------------------------ numpy's protocols
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """``np.exp(t)``, ``np.maximum(0, Z)``, ``X * t``: recorded as ops (see ``ops.numpy_names``)."""
+        rule = UFUNCS.get(ufunc)
+        if rule is not None and method == "__call__" and not kwargs:  # the common call, kept short
+            if len(inputs) == 1:  # every ufunc with a rule takes one input (self) or two
+                return rule(self)
+            a, b = inputs
+            return rule(a if isinstance(a, Tensor) else self._lift(a),
+                        b if isinstance(b, Tensor) else self._lift(b))
+        return _numpy_protocol.array_ufunc(self, ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Callable[..., Any], types: tuple[type, ...], args: tuple[Any, ...],
+                           kwargs: dict[str, Any]) -> Any:
+        """``np.dot(W, A)``, ``np.sum(dZ, axis=1, keepdims=True)``: recorded, run on values or refused."""
+        return _numpy_protocol.array_function(self, func, types, args, kwargs)
 
     # ------------------------------------------------------------------ conversions and display
 

@@ -6,6 +6,8 @@
 * hypothesis strategies: ``shapes``, ``broadcastable_shapes``, ``tensors`` (with named value
   ``DOMAINS`` such as ``"positive"`` for log and sqrt) and ``computation_graphs`` (random
   expression DAGs drawn from the op table, printed as readable code).
+* ``check_backward(cost, parameters, gradients)``: the gradients of your own hand-written
+  backward (``dW1``, ``db1``, ...) against autograd's, from your numpy forward run on Tensors.
 * ``load_profile()``: the "dev" and "ci" hypothesis settings profiles.
 
 A property test of your own function, in a few lines::
@@ -27,6 +29,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from .backward_check import BackwardCheckError, check_backward
 from .checks import GradcheckError, gradcheck, gradgradcheck
 
 if TYPE_CHECKING:
@@ -66,9 +69,11 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "DOMAINS",
     "PROFILE_VARIABLE",
+    "BackwardCheckError",
     "ComputationGraph",
     "GradcheckError",
     "broadcastable_shapes",
+    "check_backward",
     "computation_graphs",
     "gradcheck",
     "gradgradcheck",
