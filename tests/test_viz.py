@@ -21,6 +21,7 @@ import pytest
 from tinygrad_course import InputTypeError, InputValueError, Tensor, grad, viz
 from tinygrad_course import functional as F
 from tinygrad_course.autograd import topological_order
+from tinygrad_course.errors import MissingDependencyError
 from tinygrad_course.nn import MLP
 from tinygrad_course.viz import render
 from tinygrad_course.viz.numbers import number as number_text
@@ -169,6 +170,15 @@ def test_forward_view_shows_the_lessons_values_and_grads_on_their_nodes() -> Non
     assert dot.edges_between(b, op) and dot.edges_between(c, op)
     # The 3 in J = 3v is a constant, drawn with its value.
     assert any(dot.lines(n) == ["3"] for n in dot.tensor_nodes() if n.startswith("t"))
+
+
+def test_tensor_graph_draws_with_the_function_viz_hands_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    g = lesson()
+    assert Tensor.draw_graph is viz.graph                  # set by importing tinygrad_course
+    assert g.J.graph(backward=True).source == viz.graph(g.J, backward=True).source
+    monkeypatch.setattr(Tensor, "draw_graph", None)
+    with pytest.raises(MissingDependencyError, match=r"expected `import tinygrad_course`"):
+        g.J.graph()
 
 
 def test_forward_view_before_backward_shows_no_grads() -> None:
