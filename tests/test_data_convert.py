@@ -52,6 +52,15 @@ def test_the_converted_file_loads_as_the_course_prepares_it(tmp_path, capsys):
         assert arrays["classes"].dtype == np.dtype("<U7") and arrays["train_x"].dtype == np.uint8
 
 
+def test_labels_stored_as_floats_0_and_1_are_read_as_the_loader_reads_them(tmp_path):
+    """One check for images and labels serves the .h5 files and the .npz: 0.0 / 1.0 are labels too."""
+    labels = np.array([0.0, 1.0, 1.0, 0.0])
+    train_path, test_path = write_pair(tmp_path, train={"train_set_y": labels})
+    cats = load_catvnoncat(convert_catvnoncat(train_path, test_path, tmp_path / "cats.npz"))
+    assert cats.Y_train.dtype == np.int64
+    np.testing.assert_array_equal(cats.Y_train, [[0, 1, 1, 0]])
+
+
 def write_pair(tmp_path, train=None, test=None):
     course_h5(tmp_path / "train.h5", "train", 4, seed=0, **(train or {}))
     course_h5(tmp_path / "test.h5", "test", 2, seed=1, **(test or {}))

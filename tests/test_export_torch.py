@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tinygrad_course import export
 from tinygrad_course.errors import InputTypeError, InputValueError
 from tinygrad_course.export import load_safetensors, save_safetensors
 from tinygrad_course.nn import (
@@ -89,6 +90,8 @@ def test_a_module_without_a_torch_equivalent_is_refused() -> None:
         Twice().torch_state_dict()
     with pytest.raises(InputTypeError, match="layer 1 is a Twice"):
         Sequential(Linear(2, 2), Twice()).torch_state_dict()
+    with pytest.raises(InputTypeError, match=r"expected a model .* got dict"):
+        export.torch_state_dict({"W1": np.ones((1, 2))})  # type: ignore[arg-type]
 
 
 def test_to_torch_says_how_to_get_torch_where_it_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,7 +20,8 @@ import pytest
 
 from tinygrad_course import InputTypeError, InputValueError, Tensor, grad, viz
 from tinygrad_course import functional as F
-from tinygrad_course.autograd import topological_order
+from tinygrad_course.autograd import Op, topological_order
+from tinygrad_course.errors import MissingDependencyError
 from tinygrad_course.nn import MLP
 from tinygrad_course.viz import render
 from tinygrad_course.viz.numbers import number as number_text
@@ -171,6 +172,15 @@ def test_forward_view_shows_the_lessons_values_and_grads_on_their_nodes() -> Non
     assert any(dot.lines(n) == ["3"] for n in dot.tensor_nodes() if n.startswith("t"))
 
 
+def test_tensor_graph_draws_with_the_function_viz_hands_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    g = lesson()
+    assert Tensor.draw_graph is viz.graph                  # set by importing tinygrad_course
+    assert g.J.graph(backward=True).source == viz.graph(g.J, backward=True).source
+    monkeypatch.setattr(Tensor, "draw_graph", None)
+    with pytest.raises(MissingDependencyError, match=r"expected `import tinygrad_course`"):
+        g.J.graph()
+
+
 def test_forward_view_before_backward_shows_no_grads() -> None:
     dot = parse_dot(viz.graph(lesson().J).source)
     assert dot.lines(dot.node_named("b")) == ["b", "3"]
@@ -247,6 +257,32 @@ def test_local_derivatives_are_written_in_the_tensors_names() -> None:
     dot = parse_dot(viz.graph(a, backward=True).source)
     (attrs,) = dot.edges_between(dot.node_named("z"), dot.op_making(dot.node_named("a")))
     assert edge_label(attrs) == ["∂a/∂z = a(1 − a) = 0.235"]   # σ(0.5) = 0.6225
+
+
+def test_a_users_own_op_draws_its_backward_graph_with_a_readable_label() -> None:
+    """An Op with no entry in ops/notation.py (hypot: ∂h/∂a = a/h, ∂h/∂b = b/h) once crashed here."""
+    hypot = Op("hypot", "hypot", np.hypot, lambda g, out, a, b: g * a / out, lambda g, out, a, b: g * b / out)
+    s, t = Tensor(3.0, requires_grad=True, name="s"), Tensor(4.0, requires_grad=True, name="t")
+    dot = parse_dot(viz.graph(hypot(s, t).named("h"), backward=True).source)
+    op = dot.op_making(dot.node_named("h"))
+    assert label_lines(dot.nodes[op]["label"]) == ["hypot"]
+    (to_s,), (to_t,) = dot.edges_between(dot.node_named("s"), op), dot.edges_between(dot.node_named("t"), op)
+    assert (edge_label(to_s), edge_label(to_t)) == (["∂h/∂s = 0.6"], ["∂h/∂t = 0.8"])   # 3/5, 4/5
+    # Tensors: the rule is code, so the edge says whose rule carries the gradient, and the sum
+    # over the axes b was broadcast along.
+    a, b = Tensor([3.0, 5.0], requires_grad=True, name="a"), Tensor(4.0, requires_grad=True, name="b")
+    J = hypot(a, b).named("h").sum().named("J")
+    dot = parse_dot(viz.graph(J, backward=True).source)
+    op = dot.op_making(dot.node_named("h"))
+    (to_a,), (to_b,) = dot.edges_between(dot.node_named("a"), op), dot.edges_between(dot.node_named("b"), op)
+    assert edge_label(to_a) == ["dh through hypot's rule"]
+    assert edge_label(to_b) == ["dh through hypot's rule, Σ over broadcast axes"]
+    shown = gradient_on(dot, dot.node_named("b"))        # 4 digits of 4/5 + 4/√41
+    assert shown == pytest.approx(4 / 5 + 4 / np.hypot(5, 4), abs=5e-4)
+    explained = io.StringIO()
+    viz.explain(J, file=explained)
+    assert "dJ/db = dh through hypot's rule, Σ over broadcast axes   (): 1.425" in explained.getvalue()
+    assert "Backprop, step by step" in viz.explore(J).html
 
 
 def test_a_tensor_used_twice_gets_two_edges_and_both_shares() -> None:

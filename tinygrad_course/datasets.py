@@ -168,6 +168,20 @@ def load_catvnoncat(path: str | os.PathLike[str] | None = None) -> CatVsNonCat:
     return _load_catvnoncat(path, "load_catvnoncat(path)")
 
 
+def _check_images_and_labels(images: np.ndarray, labels: np.ndarray, shown: str, names: tuple[str, str],
+                             expected: str = "") -> None:
+    """RGB images ``(m, height, width, 3)`` of uint8 and one label 0 or 1 per image, or a
+    ``DataFormatError`` that names the array (``names``: the file's names for the two) and what it holds."""
+    x_name, y_name = names
+    if images.ndim != 4 or images.shape[3] != 3 or images.dtype != np.uint8:
+        raise DataFormatError(f"{shown}: {x_name} must be RGB images (m, height, width, 3) of uint8, got "
+                              f"{images.dtype} of shape {images.shape}{expected}.")
+    if (labels.shape != (images.shape[0],) or labels.dtype.kind not in "biuf"
+            or not np.isin(labels, (0, 1)).all()):
+        raise DataFormatError(f"{shown}: {y_name} must hold one label 0 or 1 per image ({images.shape[0]}), "
+                              f"got {labels.dtype} of shape {labels.shape}{expected}.")
+
+
 def _load_catvnoncat(path: str | os.PathLike[str] | None, what: str) -> CatVsNonCat:
     """``load_catvnoncat``, naming the argument as ``what`` (the command line says ``--data-path``)."""
     file, what = _cat_file(path, what)
@@ -184,13 +198,7 @@ def _load_catvnoncat(path: str | os.PathLike[str] | None, what: str) -> CatVsNon
     split = {}
     for part in ("train", "test"):
         images, labels = arrays[f"{part}_x"], arrays[f"{part}_y"]
-        if images.ndim != 4 or images.shape[3] != 3 or images.dtype != np.uint8:
-            raise DataFormatError(f"{what}: {str(file)!r}: {part}_x must be RGB images (m, height, width, 3) "
-                                  f"of uint8, got {images.dtype} of shape {images.shape}.")
-        if (labels.shape != (images.shape[0],) or labels.dtype.kind not in "biuf"
-                or not np.isin(labels, (0, 1)).all()):
-            raise DataFormatError(f"{what}: {str(file)!r}: {part}_y must hold one label 0 or 1 per image "
-                                  f"({images.shape[0]}), got {labels.dtype} of shape {labels.shape}.")
+        _check_images_and_labels(images, labels, f"{what}: {str(file)!r}", (f"{part}_x", f"{part}_y"))
         # The pixel count spelled out: reshape(0, -1) of an empty set cannot infer it.
         pixels = int(np.prod(images.shape[1:]))
         split[part] = (images.reshape(images.shape[0], pixels).T / 255.0,
@@ -232,13 +240,7 @@ def _read_course_h5(file: Path, part: str, what: str) -> tuple[np.ndarray, np.nd
             images, labels, classes = h5[x_name][()], h5[y_name][()], h5["list_classes"][()]
     except OSError as error:  # h5py's "file signature not found": not an HDF5 file at all
         raise DataFormatError(f"{shown} is not an HDF5 file ({error}); expected {expected}.") from None
-    if images.ndim != 4 or images.shape[3] != 3 or images.dtype != np.uint8:
-        raise DataFormatError(f"{shown}: {x_name} must be RGB images (m, height, width, 3) of uint8, got "
-                              f"{images.dtype} of shape {images.shape}; expected {expected}.")
-    if (labels.shape != (images.shape[0],) or labels.dtype.kind not in "biu"
-            or not np.isin(labels, (0, 1)).all()):
-        raise DataFormatError(f"{shown}: {y_name} must hold one label 0 or 1 per image ({images.shape[0]}), "
-                              f"got {labels.dtype} of shape {labels.shape}; expected {expected}.")
+    _check_images_and_labels(images, labels, shown, (x_name, y_name), f"; expected {expected}")
     if classes.shape != (2,) or classes.dtype.kind not in "SU":
         raise DataFormatError(f"{shown}: list_classes must be two names such as [b'non-cat', b'cat'], got "
                               f"{classes.dtype} of shape {classes.shape}; expected {expected}.")

@@ -24,6 +24,10 @@ class ShapeError(InputValueError):
     """Shapes that do not fit the operation (``W @ A`` with mismatched inner sizes, ...)."""
 
 
+class ArchitectureError(InputValueError):
+    """Parameters (a dict or a saved file) that belong to a model of another shape."""
+
+
 class GradientError(TinygradCourseError, RuntimeError):
     """``backward()`` cannot run as asked (non-scalar output, no ``requires_grad``, ...)."""
 

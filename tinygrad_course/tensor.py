@@ -7,12 +7,12 @@ either side are lifted to constant tensors of the tensor's dtype ("float32 in, f
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from . import _checks, _numpy_protocol, autograd, ops
-from .errors import GradientError, InputTypeError, InputValueError, ShapeError
+from .errors import GradientError, InputTypeError, InputValueError, MissingDependencyError, ShapeError
 from .ops.numpy_names import UFUNCS
 
 ArrayLike = Any  # numbers, nested lists, numpy arrays or Tensors
@@ -232,15 +232,22 @@ class Tensor:
         self._hooks[handle.id] = hook
         return handle
 
+    #: What ``graph()`` draws with: ``tinygrad_course.viz.graph``, handed in by ``viz`` when it is
+    #: imported (importing ``tinygrad_course`` imports it). Drawing is a layer above the tensor,
+    #: and data flows down the layers, so this file never imports ``viz``.
+    draw_graph: ClassVar[Callable[..., Any] | None] = None
+
     def graph(self, **options: Any) -> Any:
         """Draw the computation graph behind this tensor (see ``tinygrad_course.viz.graph``).
 
         ``J.graph()`` shows values (and gradients once backward ran); ``J.graph(backward=True)``
         shows the local derivatives on the edges. Inline in Jupyter, ``.save("J.svg")`` elsewhere.
         """
-        from .viz import graph  # viz draws tensors, so it is imported on first use
-
-        return graph(self, **options)
+        if Tensor.draw_graph is None:
+            raise MissingDependencyError("Tensor.graph() draws with tinygrad_course.viz, which has not "
+                                         "handed its graph function in; expected `import tinygrad_course` "
+                                         "(or `import tinygrad_course.viz`) first.")
+        return Tensor.draw_graph(self, **options)
 
     # ------------------------------------------------------------------ arithmetic
 

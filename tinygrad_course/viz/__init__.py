@@ -35,11 +35,15 @@ One file per responsibility, in the order data flows through them:
 
 from __future__ import annotations
 
+from ..tensor import Tensor
 from .dot import DIM_TEXT, GRADIENT_RED, HIGHLIGHT, ROLE_TEXT
 from .explorer import Explorer, explore, save_steps
 from .lesson import save_lesson_pictures, save_network_pictures
 from .render import Graph, RendererNotFoundError, RenderError, find_renderer
 from .views import explain, graph, save_graphs, steps
+
+# J.graph() draws with this: the tensor layer below is handed the function, never imports it.
+Tensor.draw_graph = graph
 
 __all__ = [
     "DIM_TEXT",

@@ -153,8 +153,9 @@ def rule_expression(walk: Walk, term: Term) -> str:
     assert node is not None
     notation = notation_of(node.op.name)
     upstream = walk.gradient_name(term.consumer)
+    summed = ", Σ over broadcast axes" if term.summed_over_broadcast else ""
     if not notation.rules:                 # a user's own op: its rule is code, not words
-        return f"{upstream} through {node.op.name}'s rule"
+        return f"{upstream} through {node.op.name}'s rule{summed}"
     rule = notation.rules[min(term.input_index, len(notation.rules) - 1)]
     if notation.renamable:                 # b·aᵇ⁻¹ keeps its letters: ᵇ cannot be renamed
         rule = substitute(rule, _rule_names(walk, term.consumer))
@@ -166,9 +167,7 @@ def rule_expression(walk: Walk, term: Term) -> str:
         text = f"{rule} {upstream}"       # Aᵀ · dZ: the input's factor stands on the left
     else:
         text = f"{upstream} {rule}"
-    if term.summed_over_broadcast and "broadcast" not in rule:   # broadcast_to's rule says so
-        text += ", Σ over broadcast axes"
-    return text
+    return text if "broadcast" in rule else text + summed   # broadcast_to's rule says so itself
 
 
 def _factor(array: np.ndarray | float) -> str:

@@ -5,7 +5,9 @@ layer computes ``Z[l] = W[l] @ A[l-1] + b[l]``. The models return the logits ``Z
 output layer; the loss ``binary_cross_entropy_with_logits`` turns them into the cost ``J`` and
 its gradient is the course's ``dZ[L] = A[L] − Y``. ``predict_proba`` gives ``A[L] = σ(Z[L])``.
 
-Every gradient comes from the engine's autograd: no layer here has a backward of its own.
+Every gradient comes from the engine's autograd: no layer here has a backward of its own. Each
+layer also describes its PyTorch equivalent (``torch_layer``), which ``torch_layout.py`` turns
+into state dicts and a ``torch.nn.Sequential``.
 """
 
 from __future__ import annotations
@@ -17,47 +19,28 @@ from typing import Any, Literal
 
 import numpy as np
 
-from . import _checks
-from .autograd import no_grad
-from .errors import FileAccessError, InputTypeError, InputValueError, ShapeError, TinygradCourseError
-from .tensor import ArrayLike, Tensor, as_array
-
-Init = Literal["zeros", "small", "scaled", "he", "xavier"]
-INITS: tuple[str, ...] = ("zeros", "small", "scaled", "he", "xavier")
+from .. import _checks
+from ..autograd import no_grad
+from ..errors import (
+    ArchitectureError,
+    FileAccessError,
+    InputTypeError,
+    InputValueError,
+    ShapeError,
+    TinygradCourseError,
+)
+from ..tensor import ArrayLike, Tensor, as_array
+from . import torch_layout
+from .init import INITS as INITS
+from .init import Init, checked_init, initial_weights
+from .torch_layout import TorchLayer
 
 #: The key under which ``Module.save`` stores the model's description next to its arrays.
 ARCHITECTURE_KEY = "__architecture__"
 
 
-class ArchitectureError(InputValueError):
-    """Parameters (a dict or a saved file) that belong to a model of another shape."""
-
-
 class ModelNotFoundError(TinygradCourseError, FileNotFoundError):
     """``Module.load`` was given a path where no file exists."""
-
-
-def initial_weights(n_out: int, n_in: int, init: Init, rng: np.random.RandomState) -> np.ndarray:
-    """``W`` of shape ``(n_out, n_in)`` drawn as the course draws it.
-
-    ``"small"``: randn · 0.01 (the shallow networks); ``"scaled"``: randn / √n_in (the deep
-    network); ``"he"``: randn · √(2 / n_in) (for ReLU); ``"xavier"``: randn · √(2 / (n_in + n_out))
-    (Glorot's normal); ``"zeros"``: all zero (logistic regression only: hidden units that start
-    equal stay equal). ``rng`` is numpy's legacy generator, so ``RandomState(s)`` draws exactly
-    what ``np.random.seed(s); np.random.randn(...)`` draws in the course's notebooks.
-    """
-    if not isinstance(init, str) or init not in INITS:
-        raise InputValueError(f"init must be one of {', '.join(map(repr, INITS))}, got {init!r}.")
-    try:
-        W = np.zeros((n_out, n_in)) if init == "zeros" else rng.randn(n_out, n_in)
-    except (ValueError, MemoryError):  # numpy's "array is too big", or no memory for it
-        raise InputValueError(f"a weight matrix of shape ({n_out}, {n_in}) does not fit in memory; "
-                              "expected layer sizes a computer can hold.") from None
-    if init == "zeros":
-        return W
-    if init == "scaled":
-        return W / np.sqrt(n_in)  # divided, as the course writes it: bit for bit its numbers
-    return W * {"small": 0.01, "he": np.sqrt(2 / n_in), "xavier": np.sqrt(2 / (n_in + n_out))}[init]
 
 
 def _positive_int(name: str, value: object) -> int:
@@ -190,7 +173,20 @@ class Module:
             origin = f" The file holds {saved_as}." if saved_as is not None else ""
             raise ArchitectureError(f"cannot load {str(path)!r}: {error}{origin}") from None
 
-    # ------------------------------------------------------------------ PyTorch (export/torch.py)
+    # ------------------------------------------------------------------ PyTorch (nn/torch_layout.py)
+
+    def torch_layer(self) -> TorchLayer | None:
+        """This layer as one entry of a ``torch.nn.Sequential``; ``None`` where torch has no equivalent."""
+        return None
+
+    def torch_layers(self) -> list[TorchLayer]:
+        """The layers of the equivalent ``torch.nn.Sequential``, in order."""
+        layer = self.torch_layer()
+        if layer is None:
+            raise InputTypeError(f"{type(self).__name__} has no torch.nn.Sequential equivalent here; "
+                                 "expected an MLP, a LogisticRegression, a Linear or a Sequential of Linear "
+                                 "and activation layers.")
+        return [layer]
 
     def torch_state_dict(self) -> dict[str, np.ndarray]:
         """The parameters under the keys of the equivalent ``torch.nn.Sequential``.
@@ -198,21 +194,25 @@ class Module:
         ``0.weight`` is ``W1`` ``(n[1], n[0])``, ``0.bias`` is ``b1`` as ``(n[1],)``, ``2.weight`` is
         ``W2`` (position 1 is the activation), ...; numpy arrays, so torch is not needed.
         """
-        from .export.torch import torch_state_dict
+        return torch_layout.state_dict(self.torch_layers())
 
-        return torch_state_dict(self)
+    def load_torch_state_dict(self, state: Mapping[str, Any]) -> Module:
+        """Set the parameters from a PyTorch state dict (torch tensors or numpy arrays); returns self.
 
-    def load_torch_state_dict(self, state: Mapping[str, ArrayLike]) -> Module:
-        """Set the parameters from a PyTorch state dict (torch tensors or numpy arrays); returns self."""
-        from .export.torch import load_torch_state_dict
-
-        return load_torch_state_dict(self, state)
+        Keys and shapes must be those of ``torch_state_dict()``; otherwise ``ArchitectureError``
+        names the key, the shape found and the shape expected, and nothing is changed.
+        """
+        arrays = torch_layout.parameter_arrays(self.torch_layers(), state, self.describe())
+        names = {id(parameter): name for name, parameter in self.named_parameters()}
+        # Through load_state_dict: its checks (types, NaN) and its all-or-nothing update.
+        return self.load_state_dict({names[id(parameter)]: array for parameter, array in arrays})
 
     def to_torch(self) -> Any:
-        """The equivalent ``torch.nn.Sequential`` (needs torch), computing on one example per row."""
-        from .export.torch import to_torch
+        """The equivalent ``torch.nn.Sequential`` (needs torch), computing on one example per *row*.
 
-        return to_torch(self)
+        ``torch_model(torch.from_numpy(X.T))`` equals ``module(X).data.T``.
+        """
+        return torch_layout.to_torch(self.torch_layers())
 
     # ------------------------------------------------------------------ display
 
@@ -262,6 +262,10 @@ class Linear(Module):
         Z.name = self.output_name  # one attribute set: pictures say Z1, not t5
         return Z
 
+    def torch_layer(self) -> TorchLayer:
+        return TorchLayer("Linear", (self.n_in, self.n_out),
+                          {"weight": (self.W, (self.n_out, self.n_in)), "bias": (self.b, (self.n_out,))})
+
     def extra_repr(self) -> str:
         return f"{self.n_in} → {self.n_out}"
 
@@ -271,6 +275,9 @@ class ReLU(Module):
 
     def forward(self, A: Tensor) -> Tensor:
         return A.relu()
+
+    def torch_layer(self) -> TorchLayer:
+        return TorchLayer("ReLU")
 
 
 class LeakyReLU(Module):
@@ -282,6 +289,9 @@ class LeakyReLU(Module):
     def forward(self, A: Tensor) -> Tensor:
         return A.leaky_relu(self.slope)
 
+    def torch_layer(self) -> TorchLayer:
+        return TorchLayer("LeakyReLU", (self.slope,))
+
     def extra_repr(self) -> str:
         return f"slope={self.slope:g}"
 
@@ -292,12 +302,18 @@ class Tanh(Module):
     def forward(self, A: Tensor) -> Tensor:
         return A.tanh()
 
+    def torch_layer(self) -> TorchLayer:
+        return TorchLayer("Tanh")
+
 
 class Sigmoid(Module):
     """``A = σ(Z)``; ``dZ = dA ⊙ A(1 − A)``."""
 
     def forward(self, A: Tensor) -> Tensor:
         return A.sigmoid()
+
+    def torch_layer(self) -> TorchLayer:
+        return TorchLayer("Sigmoid")
 
 
 class Sequential(Module):
@@ -316,6 +332,17 @@ class Sequential(Module):
 
     def children(self) -> Iterator[tuple[str, Module]]:
         return ((str(i), layer) for i, layer in enumerate(self.layers))
+
+    def torch_layers(self) -> list[TorchLayer]:
+        layers = []
+        for i, layer in enumerate(self.layers):
+            torch_layer = layer.torch_layer()
+            if torch_layer is None:
+                raise InputTypeError(f"{self.describe()}: layer {i} is a {type(layer).__name__}, which has "
+                                     "no torch equivalent here; expected Linear, ReLU, LeakyReLU, Tanh or "
+                                     "Sigmoid.")
+            layers.append(torch_layer)
+        return layers
 
 
 class BinaryClassifier(Module):
@@ -356,6 +383,9 @@ class LogisticRegression(BinaryClassifier):
     def children(self) -> Iterator[tuple[str, Module]]:
         return iter(())
 
+    def torch_layers(self) -> list[TorchLayer]:
+        return self.linear.torch_layers()
+
     def extra_repr(self) -> str:
         return f"n_x={self.linear.n_in}"
 
@@ -380,8 +410,7 @@ class MLP(BinaryClassifier, Sequential):
         activations = {"relu": ReLU, "tanh": Tanh}
         if not isinstance(hidden_activation, str) or hidden_activation not in activations:
             raise InputValueError(f"hidden_activation must be 'relu' or 'tanh', got {hidden_activation!r}.")
-        if not isinstance(init, str) or init not in INITS:
-            raise InputValueError(f"init must be one of {', '.join(map(repr, INITS))}, got {init!r}.")
+        init = checked_init(init)
         seed = _checks.seed(seed)
         # One generator for all layers, drawn in order: the course's np.random.seed(s) then
         # randn for W1, W2, ... — without touching numpy's global state.

@@ -18,16 +18,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _checks
-from .errors import (
+from .. import _checks
+from ..errors import (
     FileAccessError,
     InputTypeError,
     InputValueError,
     MissingDependencyError,
     TinygradCourseError,
 )
-from .nn import BinaryClassifier
-from .train import History, check_data, predict
+from ..nn import BinaryClassifier
+from ..train import History, check_data, predict
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -66,7 +66,7 @@ def _figure(**kwargs: Any) -> Figure:
     require_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    from ._figure import CourseFigure
+    from .course_figure import CourseFigure
 
     figure = CourseFigure(**kwargs)
     FigureCanvasAgg(figure)
@@ -101,7 +101,7 @@ def _title(text: object, width_inches: float, what: str) -> str:
 
 
 def _finish(figure: Figure, path: Path | None) -> Figure:
-    from ._figure import DPI
+    from .course_figure import DPI
 
     figure.tight_layout()
     if path is not None:
