@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import os
 import sys
 import threading
@@ -75,6 +76,18 @@ class _Mode:
 
     def __call__(self, func: F) -> F:
         mode = type(self)
+        if inspect.isasyncgenfunction(func):
+            raise InputTypeError(f"{mode.__name__} cannot decorate the async generator {func.__name__}(): "
+                                 f"write `with {mode.__name__}():` inside its body instead.")
+        if inspect.isgeneratorfunction(func):
+            return _wrap_generator(mode, func)  # type: ignore[return-value]
+        if inspect.iscoroutinefunction(func):
+            @functools.wraps(func)
+            async def coroutine(*args: Any, **kwargs: Any) -> Any:
+                with mode():  # modes are per asyncio task: this holds while the body runs
+                    return await func(*args, **kwargs)
+
+            return coroutine  # type: ignore[return-value]
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -82,6 +95,34 @@ class _Mode:
                 return func(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
+
+
+def _wrap_generator(mode: type[_Mode], func: Callable[..., Any]) -> Callable[..., Any]:
+    """The mode holds while the generator's body runs, and the caller's mode between its yields."""
+
+    @functools.wraps(func)
+    def generator(*args: Any, **kwargs: Any) -> Any:
+        inner = func(*args, **kwargs)  # a generator runs nothing until the first next()
+        try:
+            with mode():
+                value = next(inner)
+            while True:
+                try:
+                    sent = yield value
+                except GeneratorExit:
+                    with mode():
+                        inner.close()
+                    raise
+                except BaseException as error:
+                    with mode():
+                        value = inner.throw(error)
+                else:
+                    with mode():
+                        value = inner.send(sent)
+        except StopIteration as stop:
+            return stop.value
+
+    return generator
 
 
 class no_grad(_Mode):
@@ -133,16 +174,30 @@ def _check_finite(what: str, op: Op, inputs: Sequence[Tensor], array: np.ndarray
 # --------------------------------------------------------------------------- in-place tracking
 
 # A global clock that ticks only when some tensor's `.data` is replaced or changed in place.
-# A node remembers the clock at its creation; a parent modified later has a larger stamp.
+# A node remembers the clock at its creation; a saved tensor modified later has a larger stamp.
 # One integer per node instead of a version tuple: cheap enough to be always on.
 _clock = 0
 
 
 def tick() -> int:
-    """Advance the modification clock; ``Tensor.data``'s setter stamps the tensor with it."""
+    """Advance the modification clock; ``Tensor.data``'s setter stamps the tensor's record with it."""
     global _clock
     _clock += 1
     return _clock
+
+
+class Version:
+    """When an array was last changed through ``.data``: one record shared by a tensor and its aliases.
+
+    ``detach()`` shares the array, so it shares this record too (PyTorch shares its version
+    counter): a change made through either tensor is seen by every graph that saved the other.
+    Created on first need (a detach or an assignment), so ordinary results carry only ``None``.
+    """
+
+    __slots__ = ("stamp",)
+
+    def __init__(self) -> None:
+        self.stamp = 0
 
 
 # --------------------------------------------------------------------------- ops and nodes
@@ -180,9 +235,13 @@ class Op:
     Variadic ops (``concatenate``, ``stack``) give one ``vjp_each(i, g, out, *inputs, **params)``.
     ``rules`` are the same VJPs in words, for the graph pictures; in them the inputs are called by
     the letters of ``operands`` and the output by ``output``.
+    ``saves`` lists the values the VJPs read — input positions (0, 1, ...) and ``"out"`` — as
+    PyTorch's saved tensors: only a change to one of those (through ``.data``) between the forward
+    and the backward pass is an error. Shapes don't count (``.data`` keeps a tensor's shape).
+    ``None`` (the default, for your own ops) means the rules may read every input and the output.
     """
 
-    __slots__ = ("name", "symbol", "forward", "vjps", "vjp_each", "rules", "operands", "output")
+    __slots__ = ("name", "symbol", "forward", "vjps", "vjp_each", "rules", "operands", "output", "saves")
 
     def __init__(
         self,
@@ -194,10 +253,11 @@ class Op:
         rules: tuple[str, ...] = (),
         operands: str = "ab",
         output: str | None = None,
+        saves: tuple[int | str, ...] | None = None,
     ) -> None:
         self.name, self.symbol, self.forward = name, symbol, forward
         self.vjps, self.vjp_each, self.rules = vjps, vjp_each, rules
-        self.operands, self.output = operands, output
+        self.operands, self.output, self.saves = operands, output, saves
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -338,17 +398,37 @@ def topological_order(roots: Iterable[Tensor], all_tensors: bool = False) -> lis
     return order
 
 
+def _saved(tensor: Tensor, node: Node) -> Iterable[Tensor]:
+    """The tensors whose values the node's backward rules read (all of them for an op without ``saves``)."""
+    if node.op.saves is None:
+        return (tensor, *node.parents)
+    return [tensor if which == "out" else node.parents[which] for which in node.op.saves]  # type: ignore[index]
+
+
 def _check_unmodified(tensor: Tensor, node: Node) -> None:
-    if node.stamp == _clock:  # nothing anywhere was modified since the node was made
-        return
-    for t in (tensor, *node.parents):
-        if t._modified_at > node.stamp:
+    for t in _saved(tensor, node):
+        version = t._version
+        if version is not None and version.stamp > node.stamp:
             name = f"'{t.name}'" if t.name else f"of shape {t.shape}"
             raise InPlaceModificationError(
                 f"the tensor {name} was modified in place (its .data changed) after '{node.op.name}' "
-                "used it, so the gradient would be wrong. Run backward() before updating "
-                "parameters, or rebuild the graph (run the forward pass again) after the update."
+                "saved it for its backward rule, so the gradient would be wrong. Run backward() before "
+                "updating parameters, or rebuild the graph (run the forward pass again) after the update."
             )
+
+
+def _needed(roots: list[Tensor], wanted: Sequence[Tensor]) -> set[int]:
+    """The tensors on a path from ``roots`` down to a ``wanted`` one: all that ``grad()`` must visit.
+
+    A tensor is needed if it is wanted or one of its parents is needed; ``grad()`` stops there,
+    as PyTorch's does: no hook runs and no rule is computed beyond the inputs it was asked about.
+    """
+    needed = {id(t) for t in wanted}
+    for tensor in topological_order(roots):  # parents first
+        node = tensor.grad_fn
+        if node is not None and id(tensor) not in needed and any(id(p) in needed for p in node.parents):
+            needed.add(id(tensor))
+    return needed
 
 
 def propagate(
@@ -360,8 +440,10 @@ def propagate(
 ) -> dict[int, Tensor]:
     """Run the chain rule from ``roots`` (with gradients ``seeds``) back to the leaves.
 
-    With ``accumulate``, leaves add into ``.grad`` and every intermediate gets a fresh ``.grad``;
-    gradients of the ``wanted`` tensors are returned as Tensors (keyed by ``id``) either way.
+    With ``accumulate``, leaves add into ``.grad`` and every intermediate gets a fresh ``.grad``.
+    Gradients of the ``wanted`` tensors are returned as Tensors (keyed by ``id``); without
+    ``accumulate`` the pass visits only what lies between the roots and the wanted tensors.
+    A root given twice adds its seeds.
 
     The backward rules are polymorphic: with ``create_graph`` they receive Tensors and are
     recorded like any forward op (so gradients can be differentiated again); otherwise they
@@ -369,11 +451,15 @@ def propagate(
     """
     plain = not create_graph
     grads: dict[int, Any] = {}
+    unique_roots: list[Tensor] = []
     for root, seed in zip(roots, seeds, strict=True):
         value = seed._data if plain else seed
         previous = grads.get(id(root))
+        if previous is None:
+            unique_roots.append(root)
         grads[id(root)] = value if previous is None else previous + value
     wanted_ids = {id(t) for t in wanted}
+    needed = None if accumulate else _needed(unique_roots, wanted)
     found: dict[int, Tensor] = {}
     # .grad is written only once the whole pass has succeeded: a backward that raises halfway
     # (an in-place change, an anomaly) leaves every tensor as it was, so a retry counts once.
@@ -389,8 +475,9 @@ def propagate(
         with np.errstate(all="ignore") if anomaly else contextlib.nullcontext():
             # Kahn's second half, merged into the chain rule: a tensor is ready once every op
             # that used it has passed its gradient back (the order of topological_order, reversed).
-            users = _count_users(list(roots), all_tensors=False)
-            ready = [root for root in roots if users[id(root)] == 0]
+            users = _count_users(unique_roots, all_tensors=False)
+            ready = [root for root in unique_roots
+                     if users[id(root)] == 0 and (needed is None or id(root) in needed)]
             while ready:
                 tensor = ready.pop()
                 g = grads.pop(id(tensor))
@@ -411,7 +498,7 @@ def propagate(
                     # tensor itself: σ' uses σ), for inspection.
                     intermediates.append(tensor)
                     intermediate_grads.append(g if plain else g._data)
-                if node.stamp != _clock:
+                if node.stamp != _clock:  # something somewhere was modified since the node was made
                     _check_unmodified(tensor, node)
                 op, parents, params = node.op, node.parents, node.params
                 if plain:
@@ -420,7 +507,7 @@ def propagate(
                     out, inputs = tensor, parents
                 vjps = op.vjps
                 for i, parent in enumerate(parents):
-                    if not parent.requires_grad:
+                    if not parent.requires_grad or (needed is not None and id(parent) not in needed):
                         continue
                     if anomaly:
                         parent_grad = _checked_vjp(op, node, i, g, out, inputs)
@@ -429,11 +516,13 @@ def propagate(
                         parent_grad = rule(g, out, *inputs, **params) if params else rule(g, out, *inputs)
                     else:
                         parent_grad = op.vjp_each(i, g, out, *inputs, **params)
-                    shape = parent._data.shape
-                    if parent_grad.shape != shape:
-                        parent_grad = unbroadcast(parent_grad, shape, op.name)
+                    data = parent._data
+                    if parent_grad.shape != data.shape:
+                        parent_grad = unbroadcast(parent_grad, data.shape, op.name)
                     elif parent_grad is g:
                         passed_through.add(id(g))
+                    if parent_grad.dtype != data.dtype:  # mixed dtypes: float32 in, float32 out
+                        parent_grad = parent_grad.astype(data.dtype)
                     key = id(parent)
                     previous = grads.get(key)
                     grads[key] = parent_grad if previous is None else previous + parent_grad
@@ -482,8 +571,12 @@ def _run_hooks(tensor: Tensor, g: Any, create_graph: bool) -> Any:
     return g_tensor if create_graph else g_tensor._data
 
 
-def seed_gradient(root: Tensor, gradient: Any) -> Tensor:
-    """``dJ/dJ = 1`` for a scalar; otherwise the caller's ``gradient``, checked against the shape."""
+def seed_gradient(root: Tensor, gradient: Any, create_graph: bool = False) -> Tensor:
+    """``dJ/dJ = 1`` for a scalar; otherwise the caller's ``gradient``, checked against the shape.
+
+    Under ``create_graph`` a ``gradient`` that requires grad is part of the graph (as in
+    PyTorch), so the result can be differentiated with respect to it: two VJPs make a JVP.
+    """
     if not root.requires_grad:
         raise GradientError(
             "backward() needs a tensor that requires grad, but none of this tensor's inputs had "
@@ -499,12 +592,14 @@ def seed_gradient(root: Tensor, gradient: Any) -> Tensor:
                 f"gradient= an array of shape {root.shape} holding dJ/d(this tensor)."
             )
         return root._wrap(np.ones(root.shape, dtype=root.dtype))
-    seed = root._lift(gradient).detach()
+    seed = root._lift(gradient)
     if seed.shape != root.shape:
         raise ShapeError(
             f"backward(gradient=...) needs a gradient of the tensor's shape {root.shape}, "
             f"got shape {seed.shape}."
         )
+    if create_graph and seed.requires_grad:
+        return seed if seed.dtype == root.dtype else seed.astype(root.dtype)
     # A private copy: the caller may reuse their array, and leaves may keep this one as .grad.
     return root._wrap(np.array(seed._data, dtype=root.dtype))
 
@@ -546,7 +641,7 @@ def grad(
             raise GradientError(f"grad(): an input of shape {t.shape} does not require grad.")
     create_graph = flag(create_graph, "grad(create_graph=...)")
     allow_unused = flag(allow_unused, "grad(allow_unused=...)")
-    seeds = [seed_gradient(out, g) for out, g in zip(outputs, grad_outputs, strict=True)]
+    seeds = [seed_gradient(out, g, create_graph) for out, g in zip(outputs, grad_outputs, strict=True)]
     found = propagate(outputs, seeds, create_graph, accumulate=False, wanted=inputs)
     results = []
     for t in inputs:

@@ -79,7 +79,7 @@ class Tensor:
     it refers back to the leaf, so call ``zero_grad()`` or prefer ``grad()`` in loops).
     """
 
-    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "name", "_modified_at", "_hooks",
+    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "name", "_version", "_hooks",
                  "__weakref__")
     # ndarray ⊕ Tensor: numpy defers to Tensor's reflected operators instead of looping over us.
     __array_ufunc__ = None
@@ -94,7 +94,7 @@ class Tensor:
         self.requires_grad = _checks.flag(requires_grad, "Tensor(requires_grad=...)")
         self.grad_fn: autograd.Node | None = None
         self.name = _name(name)
-        self._modified_at = 0
+        self._version: autograd.Version | None = None  # shared with detached aliases, made on need
         self._hooks: dict[int, Callable[[Tensor], Any]] | None = None
 
     @staticmethod
@@ -106,7 +106,7 @@ class Tensor:
         t.requires_grad = False
         t.grad_fn = None
         t.name = None
-        t._modified_at = 0
+        t._version = None
         t._hooks = None
         return t
 
@@ -139,7 +139,9 @@ class Tensor:
                 raise ShapeError(f"Tensor.data = an array of shape {value.shape} for a tensor of shape "
                                  f"{self.shape}; the shape must stay the same (make a new Tensor instead).")
         self._data = value
-        self._modified_at = autograd.tick()
+        if self._version is None:
+            self._version = autograd.Version()
+        self._version.stamp = autograd.tick()
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -182,8 +184,20 @@ class Tensor:
         return self._data
 
     def detach(self) -> Tensor:
-        """The same values as a new leaf, cut from the graph: no gradient flows through it."""
-        return Tensor._wrap(self._data)
+        """The same values as a new leaf, cut from the graph: no gradient flows through it.
+
+        It shares the array, and so the record of changes: assigning ``.data`` of either is seen
+        by every graph that saved the other (as PyTorch's shared version counter).
+        """
+        if self._version is None:
+            self._version = autograd.Version()
+        detached = Tensor._wrap(self._data)
+        detached._version = self._version
+        return detached
+
+    def astype(self, dtype: Any) -> Tensor:
+        """The values in another float dtype; the gradient flows back in this tensor's dtype."""
+        return ops.astype(self, dtype=_parse_dtype(dtype))
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (``.grad = None``)."""
@@ -199,8 +213,8 @@ class Tensor:
         ``.grad``. ``create_graph=True`` records the backward pass so gradients can be
         differentiated again.
         """
-        seed = autograd.seed_gradient(self, gradient)
         create_graph = _checks.flag(create_graph, "backward(create_graph=...)")
+        seed = autograd.seed_gradient(self, gradient, create_graph)
         autograd.propagate([self], [seed], create_graph, accumulate=True)
 
     def _accumulate(self, g: np.ndarray | Tensor) -> None:

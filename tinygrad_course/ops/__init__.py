@@ -32,22 +32,22 @@ def _values(t: Any) -> np.ndarray:
 add = Op("add", "+", np.add,
          lambda g, out, a, b: g,
          lambda g, out, a, b: g,
-         rules=("· 1", "· 1"))
+         rules=("· 1", "· 1"), saves=())
 
 sub = Op("sub", "−", np.subtract,
          lambda g, out, a, b: g,
          lambda g, out, a, b: -g,
-         rules=("· 1", "· (−1)"))
+         rules=("· 1", "· (−1)"), saves=())
 
 mul = Op("mul", "×", np.multiply,
          lambda g, out, a, b: g * b,
          lambda g, out, a, b: g * a,
-         rules=("⊙ b", "⊙ a"))
+         rules=("⊙ b", "⊙ a"), saves=(0, 1))
 
 div = Op("div", "÷", np.divide,
          lambda g, out, a, b: g / b,
          lambda g, out, a, b: -g * out / b,          # d(a/b)/db = −a/b² = −out/b
-         rules=("÷ b", "⊙ (−a / b²)"))
+         rules=("÷ b", "⊙ (−a / b²)"), saves=(1, "out"))
 
 power = Op("pow", "^", np.power,
            # b·aᵇ⁻¹, with the exponent taken as 0 where a = b = 0: the term is 0 there, and a⁻¹
@@ -55,11 +55,11 @@ power = Op("pow", "^", np.power,
            lambda g, out, a, b: g * b * a ** (b - 1 + ((_values(a) == 0) & (_values(b) == 0))),
            # d(aᵇ)/db = aᵇ · ln a, which tends to 0 as a → 0⁺: ln a is taken as 0 (ln 1) there.
            lambda g, out, a, b: g * out * log(a + (a == 0)),
-           rules=("⊙ b·aᵇ⁻¹", "⊙ aᵇ·ln a"))
+           rules=("⊙ b·aᵇ⁻¹", "⊙ aᵇ·ln a"), saves=(0, 1, "out"))
 
 neg = Op("neg", "−", np.negative,
          lambda g, out, a: -g,
-         rules=("· (−1)",))
+         rules=("· (−1)",), saves=())
 
 # --------------------------------------------------------------------------- matrices and shapes
 
@@ -91,7 +91,8 @@ def _matmul_vjp_b(g: Any, out: Any, a: Any, b: Any) -> Any:
     return _swap_last_axes(a) @ g                    # Z = W @ A: dA = Wᵀ · dZ
 
 
-matmul = Op("matmul", "@", np.matmul, _matmul_vjp_a, _matmul_vjp_b, rules=("· Bᵀ", "Aᵀ ·"), operands="AB")
+matmul = Op("matmul", "@", np.matmul, _matmul_vjp_a, _matmul_vjp_b, rules=("· Bᵀ", "Aᵀ ·"), operands="AB",
+            saves=(0, 1))
 
 
 def _inverse_axes(axes: tuple[int, ...] | None, ndim: int) -> tuple[int, ...] | None:
@@ -101,18 +102,18 @@ def _inverse_axes(axes: tuple[int, ...] | None, ndim: int) -> tuple[int, ...] | 
 
 transpose = Op("transpose", "ᵀ", lambda a, axes: a.transpose(axes),
                lambda g, out, a, axes: transpose(g, axes=_inverse_axes(axes, a.ndim)),
-               rules=("transposed back",))
+               rules=("transposed back",), saves=())
 
 reshape = Op("reshape", "reshape", lambda a, shape: a.reshape(shape),
              lambda g, out, a, shape: reshape(g, shape=a.shape),
-             rules=("reshaped back",))
+             rules=("reshaped back",), saves=())
 
 # A real array, not np.broadcast_to's read-only view: it costs a third of the time on the small
 # arrays where per-call overhead matters, and a gradient may be edited in place.
 # The VJP returns g at the broadcast shape; the engine's unbroadcast sums it back to a's shape.
 broadcast_to = Op("broadcast_to", "broadcast", lambda a, shape: np.full(shape, a),
                   lambda g, out, a, shape: g,
-                  rules=("Σ over broadcast axes",))
+                  rules=("Σ over broadcast axes",), saves=())
 
 
 def _is_basic_index(index: Any) -> bool:
@@ -131,11 +132,11 @@ def _scatter_add_forward(g: np.ndarray, index: Any, shape: tuple[int, ...]) -> n
 
 getitem = Op("getitem", "[ ]", lambda a, index: a[index],
              lambda g, out, a, index: scatter_add(g, index=index, shape=a.shape),
-             rules=("scattered into zeros",))
+             rules=("scattered into zeros",), saves=())
 
 scatter_add = Op("scatter_add", "scatter", _scatter_add_forward,
                  lambda g, out, a, index, shape: getitem(g, index=index),
-                 rules=("indexed",))
+                 rules=("indexed",), saves=())
 
 # --------------------------------------------------------------------------- reductions
 
@@ -166,7 +167,7 @@ def _max_vjp(g: Any, out: Any, a: Any, axis: Axis, keepdims: bool) -> Any:
 # Forwards call ndarray methods, not np.sum & co.: the functions add a dispatch layer per call.
 sum_ = Op("sum", "Σ", lambda a, axis, keepdims: a.sum(axis=axis, keepdims=keepdims),
           lambda g, out, a, axis, keepdims: _expand(g, a, axis, keepdims),
-          rules=("copied to every summed element",))
+          rules=("copied to every summed element",), saves=())
 
 def _mean_forward(a: np.ndarray, axis: Axis, keepdims: bool) -> np.ndarray:
     # The mean of no elements is 0/0; numpy would warn and return NaN. A ValueError becomes a
@@ -180,11 +181,11 @@ def _mean_forward(a: np.ndarray, axis: Axis, keepdims: bool) -> np.ndarray:
 
 mean = Op("mean", "mean", _mean_forward,
           lambda g, out, a, axis, keepdims: _expand(g / (a.size // max(out.size, 1)), a, axis, keepdims),
-          rules=("copied, ÷ count",))
+          rules=("copied, ÷ count",), saves=())
 
 max_ = Op("max", "max", lambda a, axis, keepdims: a.max(axis=axis, keepdims=keepdims),
           _max_vjp,
-          rules=("to the maximum (ties share)",))
+          rules=("to the maximum (ties share)",), saves=(0, "out"))
 
 # --------------------------------------------------------------------------- elementwise functions
 
@@ -200,40 +201,40 @@ def _stable_softplus(x: np.ndarray) -> np.ndarray:
 
 exp = Op("exp", "exp", np.exp,
          lambda g, out, a: g * out,                  # (eᵃ)' = eᵃ
-         rules=("⊙ exp(a)",))
+         rules=("⊙ exp(a)",), saves=("out",))
 
 log = Op("log", "log", np.log,
          lambda g, out, a: g / a,
-         rules=("÷ a",))
+         rules=("÷ a",), saves=(0,))
 
 sqrt = Op("sqrt", "√", np.sqrt,
           lambda g, out, a: g / (out * 2),
-          rules=("÷ 2√a",))
+          rules=("÷ 2√a",), saves=("out",))
 
 abs_ = Op("abs", "|·|", np.abs,
           lambda g, out, a: g * np.sign(_values(a)),  # 0 at a = 0: a subgradient
-          rules=("⊙ sign(a)",))
+          rules=("⊙ sign(a)",), saves=(0,))
 
 relu = Op("relu", "ReLU", lambda a: np.maximum(a, 0),
           lambda g, out, a: g * (a > 0),             # 0 at a = 0, as the course's relu_backward
-          rules=("⊙ [a > 0]",))
+          rules=("⊙ [a > 0]",), saves=(0,))
 
 leaky_relu = Op("leaky_relu", "LeakyReLU",
                 lambda a, slope: np.where(a > 0, a, a * slope),
                 lambda g, out, a, slope: g * np.where(a > 0, 1, slope).astype(_values(a).dtype),
-                rules=("⊙ (1 or slope)",))
+                rules=("⊙ (1 or slope)",), saves=(0,))
 
 sigmoid = Op("sigmoid", "σ", _stable_sigmoid,
              lambda g, out, a: g * out * (1 - out),  # σ' = σ(1 − σ)
-             rules=("⊙ σ(1 − σ)",), output="σ")
+             rules=("⊙ σ(1 − σ)",), output="σ", saves=("out",))
 
 tanh = Op("tanh", "tanh", np.tanh,
           lambda g, out, a: g * (1 - out * out),     # tanh' = 1 − tanh², the course's 1 − A²
-          rules=("⊙ (1 − A²)",), operands="Z", output="A")
+          rules=("⊙ (1 − A²)",), operands="Z", output="A", saves=("out",))
 
 softplus = Op("softplus", "softplus", _stable_softplus,
               lambda g, out, a: g * sigmoid(a),      # d log(1 + eᵃ)/da = σ(a)
-              rules=("⊙ σ(a)",))
+              rules=("⊙ σ(a)",), saves=(0,))
 
 
 def _bce_with_logits_forward(z: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -244,7 +245,7 @@ def _bce_with_logits_forward(z: np.ndarray, y: np.ndarray) -> np.ndarray:
 bce_with_logits = Op("bce_with_logits", "L", _bce_with_logits_forward,
                      lambda g, out, z, y: g * (sigmoid(z) - y),   # the course's dz = a − y
                      lambda g, out, z, y: g * -z,
-                     rules=("⊙ (σ(z) − y)", "⊙ (−z)"), operands="zy")
+                     rules=("⊙ (σ(z) − y)", "⊙ (−z)"), operands="zy", saves=(0, 1))
 
 
 def _bce_forward(a: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -256,7 +257,8 @@ def _bce_forward(a: np.ndarray, y: np.ndarray) -> np.ndarray:
 bce = Op("bce", "L", _bce_forward,
          lambda g, out, a, y: g * ((1 - y) / (1 - a) - y / a),   # da = −y/a + (1 − y)/(1 − a)
          lambda g, out, a, y: g * log((1 - a) / a),
-         rules=("⊙ (−y/a + (1 − y)/(1 − a))", "⊙ log((1 − a)/a)"), operands="ay")
+         rules=("⊙ (−y/a + (1 − y)/(1 − a))", "⊙ log((1 − a)/a)"), operands="ay",
+         saves=(0, 1))
 
 # --------------------------------------------------------------------------- selections
 
@@ -269,12 +271,12 @@ def _share(winner: Any, other: Any, wins: Any) -> np.ndarray:
 maximum = Op("maximum", "max", np.maximum,
              lambda g, out, a, b: g * _share(a, b, np.greater),
              lambda g, out, a, b: g * _share(b, a, np.greater),
-             rules=("⊙ [a ≥ b]", "⊙ [b ≥ a]"))
+             rules=("⊙ [a ≥ b]", "⊙ [b ≥ a]"), saves=(0, 1))
 
 minimum = Op("minimum", "min", np.minimum,
              lambda g, out, a, b: g * _share(a, b, np.less),
              lambda g, out, a, b: g * _share(b, a, np.less),
-             rules=("⊙ [a ≤ b]", "⊙ [b ≤ a]"))
+             rules=("⊙ [a ≤ b]", "⊙ [b ≤ a]"), saves=(0, 1))
 
 
 def _inside(a: np.ndarray, low: float | None, high: float | None) -> np.ndarray:
@@ -288,12 +290,12 @@ def _inside(a: np.ndarray, low: float | None, high: float | None) -> np.ndarray:
 
 clip = Op("clip", "clip", lambda a, low, high: np.clip(a, low, high),
           lambda g, out, a, low, high: g * _inside(_values(a), low, high),
-          rules=("⊙ [low ≤ a ≤ high]",))
+          rules=("⊙ [low ≤ a ≤ high]",), saves=(0,))
 
 where = Op("where", "where", lambda a, b, condition: np.where(condition, a, b),
            lambda g, out, a, b, condition: g * condition,
            lambda g, out, a, b, condition: g * ~condition,
-           rules=("⊙ condition", "⊙ not condition"))
+           rules=("⊙ condition", "⊙ not condition"), saves=())
 
 # --------------------------------------------------------------------------- joining
 
@@ -309,15 +311,24 @@ def _stack_vjp(i: int, g: Any, out: Any, *inputs: Any, axis: int) -> Any:
 
 
 concatenate = Op("concatenate", "concat", lambda *arrays, axis: np.concatenate(arrays, axis=axis),
-                 vjp_each=_concatenate_vjp, rules=("its slice of g",))
+                 vjp_each=_concatenate_vjp, rules=("its slice of g",), saves=())
 
 stack = Op("stack", "stack", lambda *arrays, axis: np.stack(arrays, axis=axis),
-           vjp_each=_stack_vjp, rules=("its slice of g",))
+           vjp_each=_stack_vjp, rules=("its slice of g",), saves=())
+
+# --------------------------------------------------------------------------- dtypes
+
+# Mixed dtypes (a float32 leaf times a float64 tensor): each gradient takes its input's dtype, as
+# in PyTorch, so float32 in is float32 out; under create_graph=True the cast is recorded too.
+astype = Op("astype", "cast", lambda a, dtype: a.astype(dtype),
+            lambda g, out, a, dtype: astype(g, dtype=a.dtype),
+            rules=("cast back",), saves=())
 
 #: Every primitive, by name: the table the property tests walk.
 TABLE: dict[str, Op] = {
     op.name: op
     for op in (add, sub, mul, div, power, neg, matmul, transpose, reshape, broadcast_to, getitem,
                scatter_add, sum_, mean, max_, exp, log, sqrt, abs_, relu, leaky_relu, sigmoid,
-               tanh, softplus, bce_with_logits, bce, maximum, minimum, clip, where, concatenate, stack)
+               tanh, softplus, bce_with_logits, bce, maximum, minimum, clip, where, concatenate, stack,
+               astype)
 }

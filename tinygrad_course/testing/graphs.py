@@ -142,6 +142,8 @@ def _format(step: Step, args: list[str]) -> str:
         return f"{name}([{', '.join(args)}], axis={p['axis']!r})"
     if name in ("maximum", "minimum"):
         return f"{name}({', '.join(args)})"
+    if name == "astype":
+        return f"{args[0]}.astype({str(p['dtype'])!r})"
     extras = [f"{key}={_literal(value)}" for key, value in p.items()]
     return f"{name}({', '.join(args + extras)})"
 
@@ -357,6 +359,12 @@ def _joined(stack: bool) -> Callable[[_Builder, Op], Choice]:
     return rule
 
 
+def _same_dtype(b: _Builder, op: Op) -> Choice:
+    """The graphs are float64 throughout: a cast to float64 (mixed dtypes are tested on their own)."""
+    i = b.pick()
+    return None if i is None else ((i,), {"dtype": np.dtype(np.float64)})
+
+
 def _is_positive(v: np.ndarray) -> bool:
     return bool(np.all(v >= SMALLEST))
 
@@ -395,6 +403,7 @@ _RULES: dict[str, Callable[[_Builder, Op], Choice]] = {
     "maximum": _binary(lambda a, c: _away_from(a - c, 0.0)),
     "minimum": _binary(lambda a, c: _away_from(a - c, 0.0)),
     "clip": _clip, "where": _where, "concatenate": _joined(stack=False), "stack": _joined(stack=True),
+    "astype": _same_dtype,
 }
 
 
