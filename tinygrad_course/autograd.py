@@ -1,12 +1,17 @@
 """The computation graph and the chain rule that walks it backwards.
 
-Every differentiable result records a ``Node`` (its ``grad_fn``): the ``Op`` that made it, its
-``parents`` (the input tensors) and the op's parameters. ``backward`` visits the tensors in
-reverse topological order, so each tensor's gradient ``dJ/dt`` is complete before it is pushed
-to its parents: ``dJ/dparent += vjp(dJ/dt)`` — the chain rule, one op at a time.
+Every differentiable result remembers how it was made: the ``Op``, its parents (the input
+tensors) and the op's parameters. ``tensor.grad_fn`` shows that record as a ``Node`` with
+``.op``, ``.parents`` and ``.params``. ``backward`` visits the tensors in reverse topological
+order, so each tensor's gradient ``dJ/dt`` is complete before it is pushed to its parents:
+``dJ/dparent += vjp(dJ/dt)`` — the chain rule, one op at a time.
 
-This module knows tensors only by their attributes (``_data``, ``grad``, ``grad_fn``, ...), so
-it sits below ``tensor.py`` and ``ops`` and never imports them.
+The record lives in the tensor itself (``_op``, ``_parents``, ``_params``, ``_stamp``), not in a
+separate node object: one object fewer per op for Python's cycle collector to allocate and walk,
+which is most of the cost of a long chain of small ops. ``Node`` is only a view, made on access.
+
+This module knows a tensor only through the ``Traced`` protocol below — the attributes it reads
+and writes and three methods — so it sits below ``tensor.py`` and ``ops`` and never imports them.
 """
 
 from __future__ import annotations
@@ -17,17 +22,55 @@ import inspect
 import os
 import sys
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
 from ._checks import flag
 from .errors import AnomalyError, GradientError, InPlaceModificationError, InputTypeError, ShapeError
 
-if TYPE_CHECKING:
-    from .tensor import Tensor
+
+class Traced(Protocol):
+    """What the engine needs of a tensor (``tensor.Tensor`` is the one implementation).
+
+    ``_op`` is None for a leaf; for a recorded result ``_parents``, ``_params`` (None when the op
+    has none) and ``_stamp`` (the modification clock when it was made) are set as well.
+    """
+
+    _data: np.ndarray
+    grad: Any
+    requires_grad: bool
+    name: str | None
+    _op: Op | None
+    _parents: tuple[Traced, ...]
+    _params: dict[str, Any] | None
+    _stamp: int
+    _version: Version | None
+    _hooks: dict[int, Callable[[Any], Any]] | None
+
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+
+    @property
+    def grad_fn(self) -> Node | None: ...
+
+    def _wrap(self, data: np.ndarray) -> Traced:
+        """A new leaf tensor around ``data`` (an array the engine made)."""
+        ...
+
+    def _lift(self, value: Any, what: str = ...) -> Traced:
+        """``value`` as a tensor of this tensor's dtype."""
+        ...
+
+    def _accumulate(self, g: Any) -> None:
+        """Add ``g`` into ``.grad``."""
+        ...
+
+
+Tensor = Traced  # the name the rest of this module's annotations read best with
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -203,17 +246,49 @@ class Version:
 # --------------------------------------------------------------------------- ops and nodes
 
 
+# The user's line that made a tensor, recorded only under detect_anomaly(): kept beside the
+# tensors (by id, until the tensor is freed), not in them, so normal runs carry nothing.
+_origins: dict[int, str] = {}
+
+
+def _remember_origin(tensor: Tensor, origin: str) -> None:
+    _origins[id(tensor)] = origin
+    weakref.finalize(tensor, _origins.pop, id(tensor), None)
+
+
 class Node:
-    """How a tensor was made: the ``grad_fn`` that backward follows to its ``parents``."""
+    """How a tensor was made — ``tensor.grad_fn``: the ``op``, its ``parents`` and its ``params``.
 
-    __slots__ = ("op", "parents", "params", "stamp", "origin")
+    A view of the record the tensor itself keeps; two views of one tensor are equal.
+    """
 
-    def __init__(self, op: Op, parents: tuple[Tensor, ...], params: dict[str, Any]) -> None:
-        self.op = op
-        self.parents = parents
-        self.params = params
-        self.stamp = _clock
-        self.origin: str | None = None  # the user's line, recorded under detect_anomaly()
+    __slots__ = ("tensor",)
+
+    def __init__(self, tensor: Tensor) -> None:
+        self.tensor = tensor
+
+    @property
+    def op(self) -> Op:
+        return self.tensor._op  # type: ignore[return-value]
+
+    @property
+    def parents(self) -> tuple[Tensor, ...]:
+        return self.tensor._parents
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.tensor._params or {}
+
+    @property
+    def origin(self) -> str | None:
+        """Where the user wrote the op, if it ran under ``detect_anomaly()``."""
+        return _origins.get(id(self.tensor))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Node) and other.tensor is self.tensor
+
+    def __hash__(self) -> int:
+        return id(self.tensor)
 
     def __repr__(self) -> str:
         return f"<{self.op.name}>"
@@ -264,28 +339,34 @@ class Op:
 
     def __call__(self, *inputs: Tensor, **params: Any) -> Tensor:
         # The hot path of the whole engine: every op of every forward pass.
-        if isinstance(inputs[0], _PLAIN_ARRAYS):
+        first = inputs[0]
+        if isinstance(first, _PLAIN_ARRAYS):
             return self.forward(*inputs, **params)  # a backward rule under plain backward()
         if _anomaly_enabled.get():
             return self._checked(inputs, params)
+        forward = self.forward
         try:
             if len(inputs) == 2:
-                data = (self.forward(inputs[0]._data, inputs[1]._data, **params) if params
-                        else self.forward(inputs[0]._data, inputs[1]._data))
+                data = (forward(first._data, inputs[1]._data, **params) if params
+                        else forward(first._data, inputs[1]._data))
             elif len(inputs) == 1:
-                data = self.forward(inputs[0]._data, **params) if params else self.forward(inputs[0]._data)
+                data = forward(first._data, **params) if params else forward(first._data)
             else:
-                data = self.forward(*[t._data for t in inputs], **params)
+                data = forward(*[t._data for t in inputs], **params)
         except (ValueError, IndexError, TypeError) as error:
             raise self._explain(inputs, params, error) from None
         if type(data) is not np.ndarray:  # numpy returns scalars, not 0-d arrays, for 0-d results
             data = np.asarray(data)
-        out = inputs[0]._wrap(data)
+        out = first._wrap(data)
         if _grad_enabled.get():
             for t in inputs:
                 if t.requires_grad:
+                    # The node, folded into the result: no object of its own.
                     out.requires_grad = True
-                    out.grad_fn = Node(self, inputs, params)
+                    out._op = self
+                    out._parents = inputs
+                    out._params = params or None
+                    out._stamp = _clock
                     break
         return out
 
@@ -299,8 +380,8 @@ class Op:
         finally:
             _anomaly_enabled.reset(token)
         _check_finite("the forward pass", self, inputs, out._data, origin)
-        if out.grad_fn is not None:
-            out.grad_fn.origin = origin
+        if out._op is not None:
+            _remember_origin(out, origin)
         return out
 
     def _explain(self, inputs: Sequence[Tensor], params: dict[str, Any], error: Exception) -> Exception:
@@ -358,9 +439,9 @@ def _count_users(roots: list[Tensor], all_tensors: bool) -> dict[int, int]:
     users = {id(root): 0 for root in roots}
     stack = list(roots)
     while stack:
-        node = stack.pop().grad_fn
-        if node is not None:
-            for parent in node.parents:
+        tensor = stack.pop()
+        if tensor._op is not None:
+            for parent in tensor._parents:
                 if all_tensors or parent.requires_grad:
                     key = id(parent)
                     if key in users:
@@ -386,9 +467,8 @@ def topological_order(roots: Iterable[Tensor], all_tensors: bool = False) -> lis
     while ready:
         tensor = ready.pop()
         order.append(tensor)
-        node = tensor.grad_fn
-        if node is not None:
-            for parent in node.parents:
+        if tensor._op is not None:
+            for parent in tensor._parents:
                 if all_tensors or parent.requires_grad:
                     key = id(parent)
                     users[key] -= 1
@@ -398,20 +478,21 @@ def topological_order(roots: Iterable[Tensor], all_tensors: bool = False) -> lis
     return order
 
 
-def _saved(tensor: Tensor, node: Node) -> Iterable[Tensor]:
-    """The tensors whose values the node's backward rules read (all of them for an op without ``saves``)."""
-    if node.op.saves is None:
-        return (tensor, *node.parents)
-    return [tensor if which == "out" else node.parents[which] for which in node.op.saves]  # type: ignore[index]
+def _saved(tensor: Tensor) -> Iterable[Tensor]:
+    """The tensors whose values the backward rules of ``tensor``'s op read (all, without ``saves``)."""
+    saves = tensor._op.saves  # type: ignore[union-attr]
+    if saves is None:
+        return (tensor, *tensor._parents)
+    return [tensor if which == "out" else tensor._parents[which] for which in saves]  # type: ignore[index]
 
 
-def _check_unmodified(tensor: Tensor, node: Node) -> None:
-    for t in _saved(tensor, node):
+def _check_unmodified(tensor: Tensor) -> None:
+    for t in _saved(tensor):
         version = t._version
-        if version is not None and version.stamp > node.stamp:
+        if version is not None and version.stamp > tensor._stamp:
             name = f"'{t.name}'" if t.name else f"of shape {t.shape}"
             raise InPlaceModificationError(
-                f"the tensor {name} was modified in place (its .data changed) after '{node.op.name}' "
+                f"the tensor {name} was modified in place (its .data changed) after '{tensor._op.name}' "  # type: ignore[union-attr]
                 "saved it for its backward rule, so the gradient would be wrong. Run backward() before "
                 "updating parameters, or rebuild the graph (run the forward pass again) after the update."
             )
@@ -425,8 +506,8 @@ def _needed(roots: list[Tensor], wanted: Sequence[Tensor]) -> set[int]:
     """
     needed = {id(t) for t in wanted}
     for tensor in topological_order(roots):  # parents first
-        node = tensor.grad_fn
-        if node is not None and id(tensor) not in needed and any(id(p) in needed for p in node.parents):
+        if tensor._op is not None and id(tensor) not in needed and \
+                any(id(p) in needed for p in tensor._parents):
             needed.add(id(tensor))
     return needed
 
@@ -487,8 +568,8 @@ def propagate(
                     g = _run_hooks(tensor, g, create_graph)
                 if wanted_ids and id(tensor) in wanted_ids:
                     found[id(tensor)] = tensor._wrap(g) if plain else g
-                node = tensor.grad_fn
-                if node is None:
+                op = tensor._op
+                if op is None:
                     if accumulate:
                         leaves.append(tensor)
                         leaf_grads.append(g)
@@ -498,9 +579,9 @@ def propagate(
                     # tensor itself: σ' uses σ), for inspection.
                     intermediates.append(tensor)
                     intermediate_grads.append(g if plain else g._data)
-                if node.stamp != _clock:  # something somewhere was modified since the node was made
-                    _check_unmodified(tensor, node)
-                op, parents, params = node.op, node.parents, node.params
+                if tensor._stamp != _clock:  # something somewhere was modified since the op ran
+                    _check_unmodified(tensor)
+                parents, params = tensor._parents, tensor._params
                 if plain:
                     out, inputs = tensor._data, [p._data for p in parents]
                 else:
@@ -510,12 +591,12 @@ def propagate(
                     if not parent.requires_grad or (needed is not None and id(parent) not in needed):
                         continue
                     if anomaly:
-                        parent_grad = _checked_vjp(op, node, i, g, out, inputs)
+                        parent_grad = _checked_vjp(tensor, i, g, out, inputs)
                     elif vjps:
                         rule = vjps[i]
                         parent_grad = rule(g, out, *inputs, **params) if params else rule(g, out, *inputs)
                     else:
-                        parent_grad = op.vjp_each(i, g, out, *inputs, **params)
+                        parent_grad = op.vjp_each(i, g, out, *inputs, **(params or {}))
                     data = parent._data
                     if parent_grad.shape != data.shape:
                         parent_grad = unbroadcast(parent_grad, data.shape, op.name)
@@ -542,18 +623,20 @@ def propagate(
     return found
 
 
-def _checked_vjp(op: Op, node: Node, i: int, g: Any, out: Any, inputs: Sequence[Any]) -> Any:
+def _checked_vjp(tensor: Tensor, i: int, g: Any, out: Any, inputs: Sequence[Any]) -> Any:
     """One backward rule under ``detect_anomaly()``: its result must be finite."""
+    op, params = tensor._op, tensor._params or {}
+    assert op is not None
     where = f"the backward pass (gradient for input {i})"
-    origin = node.origin or "a line outside detect_anomaly() (not recorded)"
+    origin = _origins.get(id(tensor)) or "a line outside detect_anomaly() (not recorded)"
     try:
         if op.vjp_each is None:
-            parent_grad = op.vjps[i](g, out, *inputs, **node.params)
+            parent_grad = op.vjps[i](g, out, *inputs, **params)
         else:
-            parent_grad = op.vjp_each(i, g, out, *inputs, **node.params)
+            parent_grad = op.vjp_each(i, g, out, *inputs, **params)
     except AnomalyError as error:  # under create_graph the rule's own ops are checked first
         raise AnomalyError(f"{where} of '{op.name}', created at {origin}, failed: {error}") from None
-    _check_finite(where, op, node.parents, np.asarray(getattr(parent_grad, "_data", parent_grad)), origin)
+    _check_finite(where, op, tensor._parents, np.asarray(getattr(parent_grad, "_data", parent_grad)), origin)
     return parent_grad
 
 

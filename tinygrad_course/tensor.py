@@ -79,8 +79,10 @@ class Tensor:
     it refers back to the leaf, so call ``zero_grad()`` or prefer ``grad()`` in loops).
     """
 
-    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "name", "_version", "_hooks",
-                 "__weakref__")
+    # The graph record (_op, _parents, _params, _stamp) is autograd's; _parents, _params and
+    # _stamp are set only when _op is (a recorded result), so a leaf never pays for them.
+    __slots__ = ("_data", "grad", "requires_grad", "_op", "_parents", "_params", "_stamp", "name",
+                 "_version", "_hooks", "__weakref__")
     # ndarray ⊕ Tensor: numpy defers to Tensor's reflected operators instead of looping over us.
     __array_ufunc__ = None
     # __eq__ compares values; hashing stays by identity so tensors can be dict keys.
@@ -92,7 +94,7 @@ class Tensor:
         self.grad: np.ndarray | Tensor | None = None
         # bool("no") is True: a flag that is not a bool is a mistake, not a truth value.
         self.requires_grad = _checks.flag(requires_grad, "Tensor(requires_grad=...)")
-        self.grad_fn: autograd.Node | None = None
+        self._op: autograd.Op | None = None
         self.name = _name(name)
         self._version: autograd.Version | None = None  # shared with detached aliases, made on need
         self._hooks: dict[int, Callable[[Tensor], Any]] | None = None
@@ -104,7 +106,7 @@ class Tensor:
         t._data = data  # one statement per slot: a third faster than tuple assignment
         t.grad = None
         t.requires_grad = False
-        t.grad_fn = None
+        t._op = None
         t.name = None
         t._version = None
         t._hooks = None
@@ -160,9 +162,14 @@ class Tensor:
         return self._data.dtype
 
     @property
+    def grad_fn(self) -> autograd.Node | None:
+        """How this tensor was made (``.op``, ``.parents``, ``.params``); None for a leaf."""
+        return None if self._op is None else autograd.Node(self)
+
+    @property
     def is_leaf(self) -> bool:
         """True for tensors you created (parameters, data); False for results of operations."""
-        return self.grad_fn is None
+        return self._op is None
 
     @property
     def T(self) -> Tensor:
@@ -440,8 +447,8 @@ class Tensor:
         extras = []
         if self.name is not None:
             extras.append(f"name={self.name!r}")
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn={self.grad_fn!r}")
+        if self._op is not None:
+            extras.append(f"grad_fn=<{self._op.name}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         if self.dtype != np.float64:
