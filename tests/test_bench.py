@@ -29,3 +29,18 @@ def test_hand_written_numpy_matches_the_course_formulas_on_one_step():
     assert numpy_cost == engine_cost or abs(numpy_cost - engine_cost) < 1e-12
     for a, b in zip(numpy_params, engine_params, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+def test_bench_measures_only_the_chosen_workloads_and_can_leave_torch_out(tmp_path, capsys):
+    report = tmp_path / "bench.json"
+    assert main(["bench", "--quick", "--only", "W4", "--no-torch", "--json", str(report)]) == 0
+    rows = json.loads(report.read_text())["rows"]
+    assert [row["name"] for row in rows] == ["W4"] and rows[0]["torch_ratio"] is None
+    assert "PyTorch not imported" in capsys.readouterr().out
+
+
+def test_the_long_chain_reports_its_time_collections_and_memory_per_op():
+    chain = bench.long_chain(2_000)
+    assert chain.steps == 2_000 and chain.seconds > 0
+    # Each op keeps at least its result's array alive until backward: tens of bytes at the least.
+    assert chain.peak_bytes_per_op > 50

@@ -419,19 +419,31 @@ def unbroadcast(grad: Tensor, shape: tuple[int, ...], op_name: str | None = None
     """
     if grad.shape == shape:
         return grad
-    lead = grad.ndim - len(shape)
+    # A training loop meets the same few shape pairs every step: work out their axes once.
+    axes = _summed_axes.get((grad.shape, shape))
+    if axes is None:
+        axes = _axes_to_sum(grad.shape, shape, op_name)
+        if len(_summed_axes) > 1024:  # bounded, for programs that meet endless shapes
+            _summed_axes.clear()
+        _summed_axes[grad.shape, shape] = axes
+    summed = grad.sum(axis=axes, keepdims=True)
+    return summed if summed.ndim == len(shape) else summed.reshape(shape)
+
+
+_summed_axes: dict[tuple[tuple[int, ...], tuple[int, ...]], tuple[int, ...]] = {}
+
+
+def _axes_to_sum(grad_shape: tuple[int, ...], shape: tuple[int, ...], op_name: str | None) -> tuple[int, ...]:
+    lead = len(grad_shape) - len(shape)
     # Broadcasting stretched size-1 axes and prepended missing ones; any other mismatch means
     # a rule of the op table (or your own Op) returned a misshapen gradient: say so instead of
     # reshaping it into a silently wrong one.
-    stretched = [lead + i for i, n in enumerate(shape) if n != grad.shape[lead + i]] if lead >= 0 else None
+    stretched = [lead + i for i, n in enumerate(shape) if n != grad_shape[lead + i]] if lead >= 0 else None
     if stretched is None or any(shape[i - lead] != 1 for i in stretched):
         rule = f"the backward rule of '{op_name}'" if op_name else "a backward rule"
-        raise GradientError(f"{rule} returned a gradient of shape {grad.shape} for an input of "
+        raise GradientError(f"{rule} returned a gradient of shape {grad_shape} for an input of "
                             f"shape {shape}; it must have the input's shape or broadcast from it.")
-    if lead == 0:
-        return grad.sum(axis=tuple(stretched), keepdims=True)
-    summed = grad.sum(axis=(*range(lead), *stretched), keepdims=True)
-    return summed.reshape(shape)
+    return (*range(lead), *stretched)
 
 
 def _count_users(roots: list[Tensor], all_tensors: bool) -> dict[int, int]:
@@ -583,7 +595,9 @@ def propagate(
                     _check_unmodified(tensor)
                 parents, params = tensor._parents, tensor._params
                 if plain:
-                    out, inputs = tensor._data, [p._data for p in parents]
+                    out = tensor._data
+                    inputs = ((parents[0]._data, parents[1]._data) if len(parents) == 2
+                              else (parents[0]._data,) if len(parents) == 1 else [p._data for p in parents])
                 else:
                     out, inputs = tensor, parents
                 vjps = op.vjps
@@ -600,9 +614,10 @@ def propagate(
                     data = parent._data
                     if parent_grad.shape != data.shape:
                         parent_grad = unbroadcast(parent_grad, data.shape, op.name)
-                    elif parent_grad is g:
+                    elif parent_grad is g and parent._op is None:  # only a leaf's .grad must be its own
                         passed_through.add(id(g))
-                    if parent_grad.dtype != data.dtype:  # mixed dtypes: float32 in, float32 out
+                    dtype = parent_grad.dtype
+                    if dtype is not data.dtype and dtype != data.dtype:  # mixed: float32 in, float32 out
                         parent_grad = parent_grad.astype(data.dtype)
                     key = id(parent)
                     previous = grads.get(key)
