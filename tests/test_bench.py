@@ -41,3 +41,18 @@ def test_the_table_says_what_its_target_column_is():
     table = bench.format_table([row])
     assert table.splitlines()[1].split()[4] == "3.00"
     assert "target = the ratio this project aims to keep each workload under" in table
+
+
+def test_bench_measures_only_the_chosen_workloads_and_can_leave_torch_out(tmp_path, capsys):
+    report = tmp_path / "bench.json"
+    assert main(["bench", "--quick", "--only", "W4", "--no-torch", "--json", str(report)]) == 0
+    rows = json.loads(report.read_text())["rows"]
+    assert [row["name"] for row in rows] == ["W4"] and rows[0]["torch_ratio"] is None
+    assert "PyTorch not imported" in capsys.readouterr().out
+
+
+def test_the_long_chain_reports_its_time_collections_and_memory_per_op():
+    chain = bench.long_chain(2_000)
+    assert chain.steps == 2_000 and chain.seconds > 0
+    # Each op keeps at least its result's array alive until backward: tens of bytes at the least.
+    assert chain.peak_bytes_per_op > 50

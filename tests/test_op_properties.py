@@ -296,6 +296,7 @@ CASES: dict[str, st.SearchStrategy[Case]] = {
     "where": _where(),
     "concatenate": _concatenate(),
     "stack": _stack(),
+    "astype": _unary("x.astype(x.dtype)", lambda x: x.astype(x.dtype)),  # mixed dtypes: test_backward_edges
 }
 
 # --------------------------------------------------------------------------- functional composites
@@ -420,6 +421,59 @@ VARIANTS: dict[str, set[str]] = {
 
 # Stop at the first draw that has the variant (no shrinking); a fixed seed, the same search each run.
 FIRST_HIT = settings(max_examples=2000, derandomize=True, database=None, phases=[Phase.generate])
+
+
+# --------------------------------------------------------------------------- what each rule reads
+
+
+def _rules_on(case: Case, name: str, which: int | str | None) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The op's VJPs at the case, then again with the value ``which`` (an input or "out") all NaN."""
+    op = ops.TABLE[name]
+    made = next(t for t in topological_order([case.fn(*case.inputs)]) if t.grad_fn and t.grad_fn.op is op)
+    params = made.grad_fn.params
+    out, inputs = made._data, [p._data for p in made.grad_fn.parents]
+    g = np.random.default_rng(0).standard_normal(out.shape)
+
+    def rules(out: np.ndarray, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        with np.errstate(all="ignore"):
+            if op.vjp_each is not None:
+                return [np.asarray(op.vjp_each(i, g, out, *inputs, **params)) for i in range(len(inputs))]
+            return [np.asarray(rule(g, out, *inputs, **params)) for rule in op.vjps]
+
+    def nan(value: np.ndarray) -> np.ndarray:
+        return np.full_like(value, np.nan)
+
+    changed = [nan(x) if i == which else x for i, x in enumerate(inputs)]
+    return rules(out, inputs), rules(nan(out) if which == "out" else out, changed)
+
+
+def _same(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
+    return all(np.array_equal(x, y, equal_nan=True) for x, y in zip(a, b, strict=True))
+
+
+@pytest.mark.parametrize("name", list(ops.TABLE))
+def test_saves_names_every_value_the_backward_rules_read(name: str) -> None:
+    """Only a change to a saved value is an in-place error, so a value read but not listed is a bug."""
+    saves = ops.TABLE[name].saves
+    assert saves is not None, f"ops.{name} must list what its VJPs read: saves=(input positions, 'out')"
+
+    @given(CASES[name])
+    def check(case: Case) -> None:
+        n_inputs = len(next(t for t in topological_order([case.fn(*case.inputs)])
+                            if t.grad_fn and t.grad_fn.op.name == name).grad_fn.parents)
+        for which in ["out", *range(n_inputs)]:
+            if which not in saves:
+                before, after = _rules_on(case, name, which)
+                assert _same(before, after), f"ops.{name}'s rules read {which!r}, missing from saves={saves}"
+    check()
+
+
+@pytest.mark.parametrize("name", [name for name, op in ops.TABLE.items() if op.saves])
+def test_saves_names_only_values_the_backward_rules_read(name: str) -> None:
+    """A value listed but never read would make a harmless change an error (the false alarm of issue 10)."""
+    for which in ops.TABLE[name].saves:
+        find(CASES[name], lambda case, which=which: not _same(*_rules_on(case, name, which)),
+             settings=FIRST_HIT)
 
 
 @pytest.mark.parametrize("name", list(VARIANTS))

@@ -170,9 +170,10 @@ def test_the_random_graph_property_at_the_ci_profile_catches_a_transpose_that_do
                     r"gradcheck failed: the gradient",
                     str(failure.value)), failure.value
     example = _falsifying_example(failure)
-    # Shrunk to the transpose alone, of three axes (two cannot tell the mutant from the op).
-    assert re.search(r"\n        return x[01]\.transpose\((-?\d, ){2}-?\d\)\n", example), example
-    assert example.count("\n") <= 4, example
+    # Shrunk to the transpose, of three axes (two cannot tell the mutant from the op), of an input
+    # or of one step made of them: where the shrinker ends depends on the table's size.
+    assert re.search(r"\n        return (x[01]|v1)\.transpose\((-?\d, ){2}-?\d\)\n", example), example
+    assert example.count("\n") <= 5, example
 
 
 # --------------------------------------------------------------------------- properties over tensors()

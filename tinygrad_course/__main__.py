@@ -230,7 +230,7 @@ def bench(args: argparse.Namespace) -> int:
 
     if args.json is not None:
         _checks.output_file(args.json, "--json", "a file name for the measurements, such as bench.json")
-    rows = run(quick=args.quick, json_path=args.json)
+    rows = run(quick=args.quick, json_path=args.json, only=args.only, with_torch=not args.no_torch)
     return 0 if all(row.same_result for row in rows) else 1
 
 
@@ -309,6 +309,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                                        formatter_class=_HelpFormatter)
     bench_parser.add_argument("--quick", action="store_true", help="small sizes, a few seconds")
     bench_parser.add_argument("--json", metavar="FILE", help="also write the measurements as JSON")
+    bench_parser.add_argument("--only", metavar="W", nargs="+", choices=["W1", "W2", "W3", "W4", "W5"],
+                              help="measure only these workloads (the million-step chain runs with W4)")
+    bench_parser.add_argument("--no-torch", action="store_true",
+                              help="never import PyTorch, even where it is installed (it slows a process "
+                                   "that builds long graphs: its objects are walked by the cycle collector)")
     bench_parser.set_defaults(run=bench)
     train_parser = commands.add_parser(
         "train", help="train an MLP on a built-in 2-D set or the cat images", formatter_class=_HelpFormatter,

@@ -333,10 +333,32 @@ def measure(workload: Workload, memory: bool = True, torch: Backend | None = Non
                torch_ratio=statistics.median(ratios[2]) if torch else None, pairs=ratios[0])
 
 
-def long_chain(steps: int = 1_000_000) -> float:
-    """Seconds for the engine's forward + backward over a chain of ``steps`` steps."""
-    seconds, _ = _timed(lambda: _chain(ENGINE, steps))
-    return seconds
+@dataclass
+class ChainRun:
+    steps: int
+    seconds: float
+    collections: int  # of Python's cycle collector, during the timed run
+    full_collections: int
+    peak_bytes_per_op: float  # traced in a second run (tracemalloc slows the first)
+
+
+def long_chain(steps: int = 1_000_000) -> ChainRun:
+    """The engine's forward + backward over a chain of ``steps`` steps (2 ops each): time and memory."""
+    counts = {"all": 0, "full": 0}
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            counts["all"] += 1
+            counts["full"] += info["generation"] == 2
+
+    gc.collect()
+    gc.callbacks.append(count)
+    try:
+        seconds, _ = _timed(lambda: _chain(ENGINE, steps))
+    finally:
+        gc.callbacks.remove(count)
+    peak = _peak_mb(lambda: _chain(ENGINE, steps)) * 2**20
+    return ChainRun(steps, seconds, counts["all"], counts["full"], peak / (2 * steps))
 
 
 def dispatch_costs(calls: int = 2000, rounds: int = 7) -> dict[str, float]:
@@ -389,22 +411,28 @@ def format_table(rows: list[Row]) -> str:
 
 
 def run(quick: bool = False, json_path: str | None = None,
-        print_fn: Callable[[str], Any] = print) -> list[Row]:
-    """Measure every workload, print the table (and the million-step chain unless quick)."""
-    torch = torch_backend()
+        print_fn: Callable[[str], Any] = print, only: list[str] | None = None,
+        with_torch: bool = True) -> list[Row]:
+    """Measure the workloads (all, or ``only`` these), print the table and, unless quick, the
+    million-step chain. ``with_torch=False`` never imports PyTorch, for the numbers without it."""
+    torch = torch_backend() if with_torch else None
+    print_fn(f"PyTorch {'imported' if torch else 'not imported'} in this process")
     rows = []
     for workload in workloads(quick):
+        if only and workload.name not in only:
+            continue
         print_fn(f"measuring {workload.name}: {workload.description} ...")
         rows.append(measure(workload, torch=torch))
     print_fn(format_table(rows))
     costs = dispatch_costs(calls=200 if quick else 2000)
     print_fn(format_dispatch(costs))
     report: dict[str, Any] = {"rows": [asdict(r) for r in rows], "dispatch_microseconds": costs}
-    if not quick:
-        seconds = long_chain()
-        report["chain_1e6_seconds"] = seconds
-        print_fn(f"W4 with 1,000,000 steps (2,000,000 ops): forward + backward in {seconds:.1f} s, "
-                 "no recursion")
+    if not quick and (not only or "W4" in only):
+        chain = long_chain()
+        report["chain_1e6"] = asdict(chain)
+        print_fn(f"W4 with 1,000,000 steps (2,000,000 ops): forward + backward in {chain.seconds:.1f} s, "
+                 f"no recursion; {chain.collections} collections ({chain.full_collections} full); "
+                 f"peak traced memory {chain.peak_bytes_per_op:.0f} bytes per op")
     if json_path:
         with open(json_path, "w", encoding="utf-8") as file:
             json.dump(report, file, indent=2)

@@ -80,8 +80,10 @@ class Tensor:
     it refers back to the leaf, so call ``zero_grad()`` or prefer ``grad()`` in loops).
     """
 
-    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "name", "_modified_at", "_hooks",
-                 "__weakref__")
+    # The graph record (_op, _parents, _params, _stamp) is autograd's; _parents, _params and
+    # _stamp are set only when _op is (a recorded result), so a leaf never pays for them.
+    __slots__ = ("_data", "grad", "requires_grad", "_op", "_parents", "_params", "_stamp", "name",
+                 "_version", "_hooks", "__weakref__")
     # __eq__ compares values; hashing stays by identity so tensors can be dict keys.
     __hash__ = object.__hash__
 
@@ -91,9 +93,9 @@ class Tensor:
         self.grad: np.ndarray | Tensor | None = None
         # bool("no") is True: a flag that is not a bool is a mistake, not a truth value.
         self.requires_grad = _checks.flag(requires_grad, "Tensor(requires_grad=...)")
-        self.grad_fn: autograd.Node | None = None
+        self._op: autograd.Op | None = None
         self.name = _name(name)
-        self._modified_at = 0
+        self._version: autograd.Version | None = None  # shared with detached aliases, made on need
         self._hooks: dict[int, Callable[[Tensor], Any]] | None = None
 
     @staticmethod
@@ -103,9 +105,9 @@ class Tensor:
         t._data = data  # one statement per slot: a third faster than tuple assignment
         t.grad = None
         t.requires_grad = False
-        t.grad_fn = None
+        t._op = None
         t.name = None
-        t._modified_at = 0
+        t._version = None
         t._hooks = None
         return t
 
@@ -138,7 +140,9 @@ class Tensor:
                 raise ShapeError(f"Tensor.data = an array of shape {value.shape} for a tensor of shape "
                                  f"{self.shape}; the shape must stay the same (make a new Tensor instead).")
         self._data = value
-        self._modified_at = autograd.tick()
+        if self._version is None:
+            self._version = autograd.Version()
+        self._version.stamp = autograd.tick()
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -157,9 +161,14 @@ class Tensor:
         return self._data.dtype
 
     @property
+    def grad_fn(self) -> autograd.Node | None:
+        """How this tensor was made (``.op``, ``.parents``, ``.params``); None for a leaf."""
+        return None if self._op is None else autograd.Node(self)
+
+    @property
     def is_leaf(self) -> bool:
         """True for tensors you created (parameters, data); False for results of operations."""
-        return self.grad_fn is None
+        return self._op is None
 
     @property
     def T(self) -> Tensor:
@@ -181,8 +190,20 @@ class Tensor:
         return self._data
 
     def detach(self) -> Tensor:
-        """The same values as a new leaf, cut from the graph: no gradient flows through it."""
-        return Tensor._wrap(self._data)
+        """The same values as a new leaf, cut from the graph: no gradient flows through it.
+
+        It shares the array, and so the record of changes: assigning ``.data`` of either is seen
+        by every graph that saved the other (as PyTorch's shared version counter).
+        """
+        if self._version is None:
+            self._version = autograd.Version()
+        detached = Tensor._wrap(self._data)
+        detached._version = self._version
+        return detached
+
+    def astype(self, dtype: Any) -> Tensor:
+        """The values in another float dtype; the gradient flows back in this tensor's dtype."""
+        return ops.astype(self, dtype=_parse_dtype(dtype))
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (``.grad = None``)."""
@@ -198,8 +219,8 @@ class Tensor:
         ``.grad``. ``create_graph=True`` records the backward pass so gradients can be
         differentiated again.
         """
-        seed = autograd.seed_gradient(self, gradient)
         create_graph = _checks.flag(create_graph, "backward(create_graph=...)")
+        seed = autograd.seed_gradient(self, gradient, create_graph)
         autograd.propagate([self], [seed], create_graph, accumulate=True)
 
     def _accumulate(self, g: np.ndarray | Tensor) -> None:
@@ -450,8 +471,8 @@ class Tensor:
         extras = []
         if self.name is not None:
             extras.append(f"name={self.name!r}")
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn={self.grad_fn!r}")
+        if self._op is not None:
+            extras.append(f"grad_fn=<{self._op.name}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         if self.dtype != np.float64:

@@ -31,29 +31,30 @@ def _values(t: Any) -> np.ndarray:
 
 add = Op("add", "+", np.add,
          lambda g, out, a, b: g,
-         lambda g, out, a, b: g)
+         lambda g, out, a, b: g, saves=())
 
 sub = Op("sub", "−", np.subtract,
          lambda g, out, a, b: g,
-         lambda g, out, a, b: -g)
+         lambda g, out, a, b: -g, saves=())
 
 mul = Op("mul", "×", np.multiply,
          lambda g, out, a, b: g * b,
-         lambda g, out, a, b: g * a)
+         lambda g, out, a, b: g * a, saves=(0, 1))
 
 div = Op("div", "÷", np.divide,
          lambda g, out, a, b: g / b,
-         lambda g, out, a, b: -g * out / b)          # d(a/b)/db = −a/b² = −out/b
+         lambda g, out, a, b: -g * out / b,          # d(a/b)/db = −a/b² = −out/b
+         saves=(1, "out"))
 
 power = Op("pow", "^", np.power,
            # b·aᵇ⁻¹, with the exponent taken as 0 where a = b = 0: the term is 0 there, and a⁻¹
            # would make it 0·inf = NaN (in d³/da³ a² at a = 0, for instance).
            lambda g, out, a, b: g * b * a ** (b - 1 + ((_values(a) == 0) & (_values(b) == 0))),
            # d(aᵇ)/db = aᵇ · ln a, which tends to 0 as a → 0⁺: ln a is taken as 0 (ln 1) there.
-           lambda g, out, a, b: g * out * log(a + (a == 0)))
+           lambda g, out, a, b: g * out * log(a + (a == 0)), saves=(0, 1, "out"))
 
 neg = Op("neg", "−", np.negative,
-         lambda g, out, a: -g)
+         lambda g, out, a: -g, saves=())
 
 # --------------------------------------------------------------------------- matrices and shapes
 
@@ -85,7 +86,7 @@ def _matmul_vjp_b(g: Any, out: Any, a: Any, b: Any) -> Any:
     return _swap_last_axes(a) @ g                    # Z = W @ A: dA = Wᵀ · dZ
 
 
-matmul = Op("matmul", "@", np.matmul, _matmul_vjp_a, _matmul_vjp_b)
+matmul = Op("matmul", "@", np.matmul, _matmul_vjp_a, _matmul_vjp_b, saves=(0, 1))
 
 
 def _inverse_axes(axes: tuple[int, ...] | None, ndim: int) -> tuple[int, ...] | None:
@@ -94,16 +95,16 @@ def _inverse_axes(axes: tuple[int, ...] | None, ndim: int) -> tuple[int, ...] | 
 
 
 transpose = Op("transpose", "ᵀ", lambda a, axes: a.transpose(axes),
-               lambda g, out, a, axes: transpose(g, axes=_inverse_axes(axes, a.ndim)))
+               lambda g, out, a, axes: transpose(g, axes=_inverse_axes(axes, a.ndim)), saves=())
 
 reshape = Op("reshape", "reshape", lambda a, shape: a.reshape(shape),
-             lambda g, out, a, shape: reshape(g, shape=a.shape))
+             lambda g, out, a, shape: reshape(g, shape=a.shape), saves=())
 
 # A real array, not np.broadcast_to's read-only view: it costs a third of the time on the small
 # arrays where per-call overhead matters, and a gradient may be edited in place.
 # The VJP returns g at the broadcast shape; the engine's unbroadcast sums it back to a's shape.
 broadcast_to = Op("broadcast_to", "broadcast", lambda a, shape: np.full(shape, a),
-                  lambda g, out, a, shape: g)
+                  lambda g, out, a, shape: g, saves=())
 
 
 def _is_basic_index(index: Any) -> bool:
@@ -121,10 +122,10 @@ def _scatter_add_forward(g: np.ndarray, index: Any, shape: tuple[int, ...]) -> n
 
 
 getitem = Op("getitem", "[ ]", lambda a, index: a[index],
-             lambda g, out, a, index: scatter_add(g, index=index, shape=a.shape))
+             lambda g, out, a, index: scatter_add(g, index=index, shape=a.shape), saves=())
 
 scatter_add = Op("scatter_add", "scatter", _scatter_add_forward,
-                 lambda g, out, a, index, shape: getitem(g, index=index))
+                 lambda g, out, a, index, shape: getitem(g, index=index), saves=())
 
 # --------------------------------------------------------------------------- reductions
 
@@ -154,7 +155,7 @@ def _max_vjp(g: Any, out: Any, a: Any, axis: Axis, keepdims: bool) -> Any:
 
 # Forwards call ndarray methods, not np.sum & co.: the functions add a dispatch layer per call.
 sum_ = Op("sum", "Σ", lambda a, axis, keepdims: a.sum(axis=axis, keepdims=keepdims),
-          lambda g, out, a, axis, keepdims: _expand(g, a, axis, keepdims))
+          lambda g, out, a, axis, keepdims: _expand(g, a, axis, keepdims), saves=())
 
 def _mean_forward(a: np.ndarray, axis: Axis, keepdims: bool) -> np.ndarray:
     # The mean of no elements is 0/0; numpy would warn and return NaN. A ValueError becomes a
@@ -167,10 +168,11 @@ def _mean_forward(a: np.ndarray, axis: Axis, keepdims: bool) -> np.ndarray:
 
 
 mean = Op("mean", "mean", _mean_forward,
-          lambda g, out, a, axis, keepdims: _expand(g / (a.size // max(out.size, 1)), a, axis, keepdims))
+          lambda g, out, a, axis, keepdims: _expand(g / (a.size // max(out.size, 1)), a, axis, keepdims),
+          saves=())
 
 max_ = Op("max", "max", lambda a, axis, keepdims: a.max(axis=axis, keepdims=keepdims),
-          _max_vjp)
+          _max_vjp, saves=(0, "out"))
 
 # --------------------------------------------------------------------------- elementwise functions
 
@@ -185,32 +187,38 @@ def _stable_softplus(x: np.ndarray) -> np.ndarray:
 
 
 exp = Op("exp", "exp", np.exp,
-         lambda g, out, a: g * out)                  # (eᵃ)' = eᵃ
+         lambda g, out, a: g * out,                  # (eᵃ)' = eᵃ
+         saves=("out",))
 
 log = Op("log", "log", np.log,
-         lambda g, out, a: g / a)
+         lambda g, out, a: g / a, saves=(0,))
 
 sqrt = Op("sqrt", "√", np.sqrt,
-          lambda g, out, a: g / (out * 2))
+          lambda g, out, a: g / (out * 2), saves=("out",))
 
 abs_ = Op("abs", "|·|", np.abs,
-          lambda g, out, a: g * np.sign(_values(a)))  # 0 at a = 0: a subgradient
+          lambda g, out, a: g * np.sign(_values(a)),  # 0 at a = 0: a subgradient
+          saves=(0,))
 
 relu = Op("relu", "ReLU", lambda a: np.maximum(a, 0),
-          lambda g, out, a: g * (a > 0))             # 0 at a = 0, as the course's relu_backward
+          lambda g, out, a: g * (a > 0),             # 0 at a = 0, as the course's relu_backward
+          saves=(0,))
 
 leaky_relu = Op("leaky_relu", "LeakyReLU",
                 lambda a, slope: np.where(a > 0, a, a * slope),
-                lambda g, out, a, slope: g * np.where(a > 0, 1, slope).astype(_values(a).dtype))
+                lambda g, out, a, slope: g * np.where(a > 0, 1, slope).astype(_values(a).dtype), saves=(0,))
 
 sigmoid = Op("sigmoid", "σ", _stable_sigmoid,
-             lambda g, out, a: g * out * (1 - out))  # σ' = σ(1 − σ)
+             lambda g, out, a: g * out * (1 - out),  # σ' = σ(1 − σ)
+             saves=("out",))
 
 tanh = Op("tanh", "tanh", np.tanh,
-          lambda g, out, a: g * (1 - out * out))     # tanh' = 1 − tanh², the course's 1 − A²
+          lambda g, out, a: g * (1 - out * out),     # tanh' = 1 − tanh², the course's 1 − A²
+          saves=("out",))
 
 softplus = Op("softplus", "softplus", _stable_softplus,
-              lambda g, out, a: g * sigmoid(a))      # d log(1 + eᵃ)/da = σ(a)
+              lambda g, out, a: g * sigmoid(a),      # d log(1 + eᵃ)/da = σ(a)
+              saves=(0,))
 
 
 def _bce_with_logits_forward(z: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -220,7 +228,7 @@ def _bce_with_logits_forward(z: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 bce_with_logits = Op("bce_with_logits", "L", _bce_with_logits_forward,
                      lambda g, out, z, y: g * (sigmoid(z) - y),   # the course's dz = a − y
-                     lambda g, out, z, y: g * -z)
+                     lambda g, out, z, y: g * -z, saves=(0, 1))
 
 
 def _bce_forward(a: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -231,7 +239,7 @@ def _bce_forward(a: np.ndarray, y: np.ndarray) -> np.ndarray:
 # so that its rule is the lesson's da. Prefer bce_with_logits, which never forms log 0.
 bce = Op("bce", "L", _bce_forward,
          lambda g, out, a, y: g * ((1 - y) / (1 - a) - y / a),   # da = −y/a + (1 − y)/(1 − a)
-         lambda g, out, a, y: g * log((1 - a) / a))
+         lambda g, out, a, y: g * log((1 - a) / a), saves=(0, 1))
 
 # --------------------------------------------------------------------------- selections
 
@@ -243,11 +251,11 @@ def _share(winner: Any, other: Any, wins: Any) -> np.ndarray:
 
 maximum = Op("maximum", "max", np.maximum,
              lambda g, out, a, b: g * _share(a, b, np.greater),
-             lambda g, out, a, b: g * _share(b, a, np.greater))
+             lambda g, out, a, b: g * _share(b, a, np.greater), saves=(0, 1))
 
 minimum = Op("minimum", "min", np.minimum,
              lambda g, out, a, b: g * _share(a, b, np.less),
-             lambda g, out, a, b: g * _share(b, a, np.less))
+             lambda g, out, a, b: g * _share(b, a, np.less), saves=(0, 1))
 
 
 def _inside(a: np.ndarray, low: float | None, high: float | None) -> np.ndarray:
@@ -260,11 +268,11 @@ def _inside(a: np.ndarray, low: float | None, high: float | None) -> np.ndarray:
 
 
 clip = Op("clip", "clip", lambda a, low, high: np.clip(a, low, high),
-          lambda g, out, a, low, high: g * _inside(_values(a), low, high))
+          lambda g, out, a, low, high: g * _inside(_values(a), low, high), saves=(0,))
 
 where = Op("where", "where", lambda a, b, condition: np.where(condition, a, b),
            lambda g, out, a, b, condition: g * condition,
-           lambda g, out, a, b, condition: g * ~condition)
+           lambda g, out, a, b, condition: g * ~condition, saves=())
 
 # --------------------------------------------------------------------------- joining
 
@@ -280,15 +288,23 @@ def _stack_vjp(i: int, g: Any, out: Any, *inputs: Any, axis: int) -> Any:
 
 
 concatenate = Op("concatenate", "concat", lambda *arrays, axis: np.concatenate(arrays, axis=axis),
-                 vjp_each=_concatenate_vjp)
+                 vjp_each=_concatenate_vjp, saves=())
 
 stack = Op("stack", "stack", lambda *arrays, axis: np.stack(arrays, axis=axis),
-           vjp_each=_stack_vjp)
+           vjp_each=_stack_vjp, saves=())
+
+# --------------------------------------------------------------------------- dtypes
+
+# Mixed dtypes (a float32 leaf times a float64 tensor): each gradient takes its input's dtype, as
+# in PyTorch, so float32 in is float32 out; under create_graph=True the cast is recorded too.
+astype = Op("astype", "cast", lambda a, dtype: a.astype(dtype),
+            lambda g, out, a, dtype: astype(g, dtype=a.dtype), saves=())
 
 #: Every primitive, by name: the table the property tests walk.
 TABLE: dict[str, Op] = {
     op.name: op
     for op in (add, sub, mul, div, power, neg, matmul, transpose, reshape, broadcast_to, getitem,
                scatter_add, sum_, mean, max_, exp, log, sqrt, abs_, relu, leaky_relu, sigmoid,
-               tanh, softplus, bce_with_logits, bce, maximum, minimum, clip, where, concatenate, stack)
+               tanh, softplus, bce_with_logits, bce, maximum, minimum, clip, where, concatenate, stack,
+               astype)
 }

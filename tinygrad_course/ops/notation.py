@@ -103,6 +103,8 @@ NOTATION: dict[str, Notation] = {
     # joining
     "concatenate": Notation(("its slice of g",), code="concatenate([{inputs}], axis={axis!r})"),
     "stack": Notation(("its slice of g",), code="stack([{inputs}], axis={axis!r})"),
+    # dtypes: a gradient takes its input's dtype (float32 in, float32 out)
+    "astype": Notation(("cast back",), form=_FUNCTION, code="{0}.astype('{dtype}')"),
 }
 
 _UNKNOWN = Notation()

@@ -224,4 +224,6 @@ ONNX: dict[str, Converter | NotExpressible] = {
     "maximum": _same("Max"), "minimum": _same("Min"), "clip": _clip, "where": _where,
     "concatenate": lambda b, x, p: b.op("Concat", *x, axis=p["axis"]),
     "stack": _stack,
+    # The exporter casts every input to its node's dtype (as numpy promotes), so the cast is done.
+    "astype": lambda b, x, p: b.op("Identity", x[0]),
 }

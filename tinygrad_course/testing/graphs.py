@@ -337,6 +337,12 @@ def _joined(stack: bool) -> Callable[[_Builder, Op], Choice]:
     return rule
 
 
+def _same_dtype(b: _Builder, op: Op) -> Choice:
+    """The graphs are float64 throughout: a cast to float64 (mixed dtypes are tested on their own)."""
+    i = b.pick()
+    return None if i is None else ((i,), {"dtype": np.dtype(np.float64)})
+
+
 def _is_positive(v: np.ndarray) -> bool:
     return bool(np.all(v >= SMALLEST))
 
@@ -375,6 +381,7 @@ _RULES: dict[str, Callable[[_Builder, Op], Choice]] = {
     "maximum": _binary(lambda a, c: _away_from(a - c, 0.0)),
     "minimum": _binary(lambda a, c: _away_from(a - c, 0.0)),
     "clip": _clip, "where": _where, "concatenate": _joined(stack=False), "stack": _joined(stack=True),
+    "astype": _same_dtype,
 }
 
 
