@@ -20,7 +20,7 @@ def test_every_op_has_its_notation(name: str) -> None:
     assert entry.code is not None
     fields = {f for _, f, _, _ in string.Formatter().parse(entry.code) if f}
     assert fields <= {"0", "1", "inputs", "axis", "keepdims", "axes", "shape", "index", "slope", "low",
-                      "high", "condition"}, fields
+                      "high", "condition", "dtype"}, fields
     if entry.roles:
         assert len(entry.roles) == inputs
     if entry.target is not None:
