@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from . import _checks, autograd, ops
-from .errors import GradientError, InputTypeError, InputValueError, ShapeError
+from .errors import GradientError, IndexingError, InputTypeError, InputValueError, ShapeError
 
 ArrayLike = Any  # numbers, nested lists, numpy arrays or Tensors
 Axis = int | tuple[int, ...] | None
@@ -489,15 +489,19 @@ def _axis(axis: Any) -> Axis:
 
 
 def _index(index: Any) -> Any:
-    """Tensors used as indices become integer or boolean arrays; the rest is numpy's syntax."""
-    if isinstance(index, tuple):
-        return tuple(_index(i) for i in index)
-    if isinstance(index, Tensor):
-        values = index._data
-        # Also bounded: a cast of 1e300 to an integer would wrap around silently.
-        if not np.all(values == np.round(values)) or np.abs(values).max(initial=0) > 2**62:
-            raise InputTypeError("a Tensor used as an index must hold whole numbers (within the axis size).")
-        return values.astype(np.intp)
+    """numpy's index syntax, without Tensors: a Tensor holds floats, so a mask would be read as indices.
+
+    ``Tensor([True, False, True])`` is stored as ``[1., 0., 1.]``: used as an index it would pick
+    elements 1, 0, 1 instead of masking. PyTorch refuses float tensors as indices; so do we.
+    """
+    parts = index if isinstance(index, tuple) else (index,)
+    if any(isinstance(part, Tensor) for part in parts):
+        raise IndexingError(
+            "a Tensor used as an index: Tensors hold floats, so a mask Tensor([True, False]) is [1., 0.] "
+            "and would be read as the indices 1 and 0. Index with a boolean mask, as in x[x > 0] "
+            "(comparisons return boolean ndarrays), or with integers, as in x[[0, 2]] or "
+            "x[np.array([0, 2])]."
+        )
     return index
 
 
