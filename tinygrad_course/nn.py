@@ -68,8 +68,12 @@ def _positive_int(name: str, value: object) -> int:
 
 
 def _as_input(A: ArrayLike) -> Tensor:
-    """The model's input as a tensor; an array becomes one named ``X``, as in the course."""
-    return A if isinstance(A, Tensor) else Tensor(A, name="X")
+    """The model's input as a tensor; an array becomes one named ``X``, as in the course.
+
+    It shares the array's memory: a forward pass only reads X, and a copy of the cat data
+    (12288 × 209) would cost as much as the first layer's matrix product.
+    """
+    return A if isinstance(A, Tensor) else Tensor.from_numpy(as_array(A, what="X"), name="X")
 
 
 class Module:

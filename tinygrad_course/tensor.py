@@ -88,7 +88,9 @@ class Tensor:
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, name: str | None = None,
                  dtype: Any = None) -> None:
-        self._data = as_array(data, dtype)
+        """A tensor holding a copy of ``data``, like ``torch.tensor``: an optimizer step that updates
+        the tensor never rewrites the caller's array. ``Tensor.from_numpy`` shares instead."""
+        self._data = _own(as_array(data, dtype), data)
         self.grad: np.ndarray | Tensor | None = None
         # bool("no") is True: a flag that is not a bool is a mistake, not a truth value.
         self.requires_grad = _checks.flag(requires_grad, "Tensor(requires_grad=...)")
@@ -96,6 +98,29 @@ class Tensor:
         self.name = _name(name)
         self._modified_at = 0
         self._hooks: dict[int, Callable[[Tensor], Any]] | None = None
+
+    @staticmethod
+    def from_numpy(array: np.ndarray, requires_grad: bool = False, name: str | None = None) -> Tensor:
+        """A tensor that shares memory with a float ndarray, like ``torch.from_numpy``: no copy.
+
+        A change to either is seen by both, an optimizer step included: ``W0`` below is updated.
+
+        >>> W0 = np.ones(2)
+        >>> W = Tensor.from_numpy(W0, requires_grad=True)
+        >>> W.data -= 0.5
+        >>> W0
+        array([0.5, 0.5])
+        """
+        if not isinstance(array, np.ndarray) or array.dtype not in _FLOAT_DTYPES:
+            what = f"an ndarray of dtype {array.dtype}" if isinstance(array, np.ndarray) else \
+                f"{type(array).__name__} {array!r:.40}"
+            raise InputTypeError(f"Tensor.from_numpy() got {what}; expected an ndarray of dtype float64, "
+                                 "float32 or float16 (it shares that memory). Tensor(data) takes "
+                                 "anything else, as a copy.")
+        t = Tensor._wrap(array)
+        t.requires_grad = _checks.flag(requires_grad, "Tensor.from_numpy(requires_grad=...)")
+        t.name = _name(name)
+        return t
 
     @staticmethod
     def _wrap(data: np.ndarray) -> Tensor:
@@ -434,6 +459,16 @@ class Tensor:
             extras.append(f"dtype={self.dtype}")
         values = np.array2string(self._data, prefix="Tensor(", separator=", ", threshold=20, edgeitems=3)
         return f"Tensor({', '.join([values, *extras])})"
+
+
+def _own(array: np.ndarray, data: ArrayLike) -> np.ndarray:
+    """``array``, read from ``data`` by ``as_array``, in memory that nothing outside the tensor holds."""
+    if isinstance(data, (int, float, list, tuple, np.generic)):
+        return array  # np.asarray built a new array from them
+    source = data._data if isinstance(data, Tensor) else data
+    if isinstance(source, np.ndarray) and not np.may_share_memory(array, source):
+        return array  # as_array cast it to another dtype: a copy already
+    return array.copy()
 
 
 class RemovableHandle:
