@@ -373,7 +373,8 @@ class Tensor:
         return ops.mean(self, axis=_axis(axis), keepdims=_keepdims(keepdims))
 
     def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """The maximum over ``axis``. Tied maxima share the gradient equally."""
+        """The maximum over ``axis``. Tied maxima share the gradient equally; a NaN is the maximum
+        (numpy returns it) and gets the gradient, as in PyTorch."""
         return ops.max_(self, axis=_axis(axis), keepdims=_keepdims(keepdims))
 
     # ------------------------------------------------------------------ elementwise functions
