@@ -281,7 +281,9 @@ def test_backward_and_grad(t, how, gradient, create_graph, outputs, inputs, othe
         ok, _ = attempt("backward and grad", lambda: y.backward(gradient, create_graph=create_graph),
                         mentions, [t])
         if ok:
+            # The seed takes y's dtype first (float32 in, float32 out): 1e-187 is 0 in float32.
             seed = np.ones(y.shape) if gradient is None else np.broadcast_to(values_of(gradient), y.shape)
+            seed = seed.astype(t.dtype)
             expected = 3 * seed if before is None else before + 3 * seed
             same(t.grad if isinstance(t.grad, np.ndarray) else t.grad.data, expected, t.dtype)
     elif how == "grad":
@@ -294,7 +296,7 @@ def test_backward_and_grad(t, how, gradient, create_graph, outputs, inputs, othe
             assert isinstance(found, tuple) and all(isinstance(g, Tensor) for g in found)
             if inputs in ("t", "[t]") and outputs in ("y", "[y]"):
                 seed = np.ones(y.shape) if gradient is None else np.broadcast_to(values_of(gradient), y.shape)
-                same(found[0], 3 * seed, t.dtype)
+                same(found[0], 3 * seed.astype(t.dtype), t.dtype)
             # grad() returns the gradients and leaves .grad alone
             assert (t.grad is None and before is None) or np.array_equal(t.grad, before)
     else:
