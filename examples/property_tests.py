@@ -4,7 +4,7 @@ Each test says: for *every* input hypothesis can think of (random shapes, values
 pairs), backpropagation agrees with float64 finite differences. When one fails, hypothesis
 shrinks the input to the smallest failing one and prints it.
 
-Run them with pytest (the usual way)::
+Run them with pytest (the usual way; ``conftest.py`` beside this file loads the settings profile)::
 
     python -m pytest examples/property_tests.py
 
@@ -30,6 +30,10 @@ from tinygrad_course.testing import (
     load_profile,
     tensors,
 )
+
+if __name__ == "__main__":
+    # Run as a script there is no conftest.py: load the profile before @given reads the settings.
+    print(f"hypothesis profile: {load_profile()}")   # "dev"; TINYGRAD_COURSE_PROFILE=ci for the deeper one
 
 # --------------------------------------------------------------------------- 1. a function you wrote
 
@@ -86,8 +90,6 @@ def test_softsign_inside_random_graphs(graph: ComputationGraph) -> None:
 
 
 if __name__ == "__main__":
-    # Under pytest, put this line in your conftest.py instead.
-    print(f"hypothesis profile: {load_profile()}")   # "dev"; TINYGRAD_COURSE_PROFILE=ci for the deeper one
     for test in (test_swish, test_relative_change, test_linear_layer, test_softsign_inside_random_graphs):
         test()
         print(f"{test.__name__}: passed")

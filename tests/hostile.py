@@ -69,7 +69,7 @@ def attempt(category: str, call: Callable[[], Any], mentions: Iterable[str],
 
     An error must be one of the library's, also a built-in, with a message naming one of
     ``mentions`` (the argument or the function, case-insensitive); the ``tensors`` must be
-    unchanged after it. Anything else -- a bare numpy error, IndexError, AttributeError, a
+    unchanged after it. Anything else -- a bare numpy error, a bare IndexError, AttributeError, a
     warning turned error -- fails the test. The caller checks a result.
     """
     COUNTS[category] += 1
@@ -79,8 +79,8 @@ def attempt(category: str, call: Callable[[], Any], mentions: Iterable[str],
         return True, call()
     except TinygradCourseError as error:
         message = str(error)
-        assert isinstance(error, (TypeError, ValueError, RuntimeError, OSError, ArithmeticError)), (
-            f"{type(error).__name__} is not also a built-in error type")
+        builtins = (TypeError, ValueError, IndexError, RuntimeError, OSError, ArithmeticError)
+        assert isinstance(error, builtins), f"{type(error).__name__} is not also a built-in error type"
         wanted = [m.lower() for m in mentions]
         assert any(m in message.lower() for m in wanted), (
             f"{type(error).__name__} message does not name any of {wanted}: {message}")

@@ -300,3 +300,44 @@ def test_backward_on_a_constant_derivative_explains_why_it_has_no_graph():
     (d1,) = tc.grad(a * 3, a, create_graph=True)  # the derivative of 3a is the constant 3
     with pytest.raises(tc.GradientError, match="a derivative that no longer depends on the inputs"):
         d1.backward()
+
+
+# --------------------------------------------------------------------------- edges that follow PyTorch
+
+
+@pytest.mark.parametrize(("b", "d_da", "d_db"), [
+    (2.0, 0.0, 0.0),          # 0² = 0: ∂/∂b = 0² · ln 0 → 0 as a → 0⁺
+    (0.0, 0.0, 0.0),          # 0⁰ = 1: PyTorch takes 0 for ∂/∂b as well
+    (-1.0, -np.inf, -np.inf),  # 0⁻¹ = inf: ∂/∂b = inf · ln 0 = −inf, not NaN
+    (-0.5, -np.inf, -np.inf),
+])
+def test_pow_at_a_zero_base_has_pytorchs_gradients(b, d_da, d_db):
+    a, e = Tensor(0.0, requires_grad=True), Tensor(b, requires_grad=True)
+    with np.errstate(divide="ignore"):  # 0 to a negative power is inf, as numpy (and IEEE) says
+        (a ** e).backward()
+    assert (a.grad.item(), e.grad.item()) == (d_da, d_db)
+
+
+def test_pow_gradient_in_the_exponent_keeps_its_higher_derivatives_at_a_zero_base():
+    # d/db 0ᵇ = 0 for b > 0, and so is every higher derivative: the mask is a constant.
+    a, e = Tensor([0.0, 2.0], requires_grad=True), Tensor(1.5, requires_grad=True)
+    (d1,) = tc.grad((a ** e).sum(), e, create_graph=True)
+    (d2,) = tc.grad(d1, e)
+    assert d1.item() == pytest.approx(2.0 ** 1.5 * np.log(2.0))
+    assert d2.item() == pytest.approx(2.0 ** 1.5 * np.log(2.0) ** 2)
+
+
+def test_max_over_a_nan_sends_the_gradient_to_the_nan_as_pytorch_does():
+    x = Tensor([1.0, np.nan, 0.5], requires_grad=True)
+    x.max().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 1.0, 0.0])
+    rows = Tensor([[1.0, np.nan, 0.5], [3.0, 2.0, 1.0], [np.nan, 0.0, np.nan]], requires_grad=True)
+    rows.max(axis=1).sum().backward()
+    np.testing.assert_array_equal(rows.grad, [[0, 1, 0], [1, 0, 0], [0.5, 0, 0.5]])  # NaNs tie
+
+
+@pytest.mark.parametrize("reduction", [np.array(["", ""]), np.array("mean"), None, 1])
+def test_a_reduction_that_is_not_a_str_is_a_type_error(reduction):
+    # An array compared with == gives an array, whose truth value numpy refuses with a bare ValueError.
+    with pytest.raises(tc.InputTypeError, match="reduction must be 'mean', 'sum' or 'none'"):
+        F.binary_cross_entropy_with_logits(Tensor(0.0), Tensor(0.0), reduction=reduction)

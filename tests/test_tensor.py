@@ -120,7 +120,7 @@ def test_broadcast_error_names_the_op_and_both_shapes():
 
 def test_bad_index_and_axis_errors():
     t = Tensor(np.ones((2, 3)))
-    with pytest.raises(tc.ShapeError, match="getitem"):
+    with pytest.raises(tc.IndexingError, match="getitem"):
         t[5]
     with pytest.raises(tc.ShapeError, match="sum"):
         t.sum(axis=3)
@@ -171,3 +171,84 @@ def test_an_axis_out_of_range_names_the_op_the_shape_and_the_valid_axes():
 def test_an_int_too_large_for_float64_says_so():
     with pytest.raises(tc.InputValueError, match="an int of 401 digits, too large for a float64"):
         Tensor(10**400)
+
+
+# --------------------------------------------------------------------------- indexing: masks and errors
+
+
+def test_a_tensor_used_as_an_index_is_refused_with_the_two_correct_spellings():
+    # Tensors hold floats: Tensor([True, False, True]) is [1., 0., 1.], which numpy would read as
+    # the indices 1, 0, 1 (giving [20, 10, 20]). PyTorch refuses float tensors as indices, so do we.
+    x = Tensor([10.0, 20.0, 30.0], requires_grad=True)
+    for index in (Tensor([True, False, True]), Tensor([0.0, 2.0]), Tensor(1.0), (Tensor(0.0), 1)):
+        with pytest.raises(tc.IndexingError, match=r"x\[x > 0\].*np\.array\(\[0, 2\]\)") as raised:
+            x[index]
+        assert isinstance(raised.value, IndexError)
+    np.testing.assert_array_equal(x[np.array([True, False, True])].data, [10, 30])  # a mask works
+    np.testing.assert_array_equal(x[x > 15].data, [20, 30])
+    np.testing.assert_array_equal(x[np.array([0, 2])].data, [10, 30])
+
+
+@pytest.mark.parametrize(("data", "index"), [
+    ([1.0, 2.0], 5),                    # out of range
+    ([1.0, 2.0], (0, 0)),               # too many indices
+    ([1.0, 2.0], (Ellipsis, Ellipsis)),  # two ellipses
+    (1.0, 0),                           # a 0-d tensor has no axis to index
+    ([1.0, 2.0], [True]),               # a boolean list of the wrong length
+    ([1.0, 2.0], 0.5),                  # not an integer
+])
+def test_index_errors_are_index_errors_as_in_numpy(data, index):
+    with pytest.raises(IndexError):
+        np.asarray(data)[index]
+    with pytest.raises(tc.IndexingError, match="getitem") as raised:
+        Tensor(data)[index]
+    assert isinstance(raised.value, IndexError) and isinstance(raised.value, tc.TinygradCourseError)
+
+
+# --------------------------------------------------------------------------- broadcast_to
+
+
+@pytest.mark.parametrize(("shape", "target"), [((1,), ()), ((1, 1), (1,)), ((3,), (3, 1)), ((2,), (3,)),
+                                               ((1,), (-1,))])
+def test_broadcast_to_refuses_every_broadcast_numpy_refuses(shape, target):
+    with pytest.raises(ValueError):
+        np.broadcast_to(np.zeros(shape), target)
+    with pytest.raises(tc.ShapeError, match="broadcast_to"):
+        Tensor(np.zeros(shape)).broadcast_to(target)
+
+
+def test_broadcast_to_adds_axes_on_the_left_and_stretches_size_1_axes():
+    t = Tensor([[1.0], [2.0]], requires_grad=True)
+    out = t.broadcast_to((3, 2, 4))
+    np.testing.assert_array_equal(out.data, np.broadcast_to(t.data, (3, 2, 4)))
+    out.sum().backward()
+    np.testing.assert_array_equal(t.grad, [[12.0], [12.0]])
+
+
+# --------------------------------------------------------------------------- who owns the values
+
+
+def test_a_tensor_copies_the_callers_array_so_an_optimizer_step_leaves_it_alone():
+    W0 = np.ones(3)
+    W = Tensor(W0, requires_grad=True)
+    (W * 2).sum().backward()
+    tc.optim.SGD([W], lr=0.1).step()
+    np.testing.assert_array_equal(W0, [1.0, 1.0, 1.0])
+    np.testing.assert_allclose(W.data, [0.8, 0.8, 0.8])
+    for source in (W0[::2], np.ones(3, dtype=np.float32), Tensor([1.0, 2.0])):  # a view, float32, a Tensor
+        assert not np.shares_memory(Tensor(source).data, np.asarray(source))
+
+
+def test_from_numpy_shares_the_array_as_torch_from_numpy_does():
+    W0 = np.ones(3, dtype=np.float32)
+    W = Tensor.from_numpy(W0, requires_grad=True, name="W")
+    assert W.data is W0 and W.requires_grad and W.name == "W" and W.dtype == np.float32
+    (W * 2).sum().backward()
+    tc.optim.SGD([W], lr=0.25).step()
+    np.testing.assert_array_equal(W0, [0.5, 0.5, 0.5])   # shared: the step is seen through W0
+
+
+@pytest.mark.parametrize("data", [[1.0, 2.0], np.arange(3), 2.0, Tensor([1.0])])
+def test_from_numpy_takes_only_float_ndarrays(data):
+    with pytest.raises(tc.InputTypeError, match=r"from_numpy\(\).*float64, float32 or float16"):
+        Tensor.from_numpy(data)

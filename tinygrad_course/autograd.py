@@ -30,7 +30,14 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 
 from ._checks import flag
-from .errors import AnomalyError, GradientError, InPlaceModificationError, InputTypeError, ShapeError
+from .errors import (
+    AnomalyError,
+    GradientError,
+    IndexingError,
+    InPlaceModificationError,
+    InputTypeError,
+    ShapeError,
+)
 
 
 class Traced(Protocol):
@@ -397,7 +404,7 @@ class Op:
             return ShapeError(f"{self.name}: axis={params.get('axis')!r} is out of range for a tensor of "
                               f"shape {shapes}; {axes}.")
         if isinstance(error, IndexError):
-            return ShapeError(f"{self.name}: index{detail} does not fit shape {shapes}: {error}")
+            return IndexingError(f"{self.name}: index{detail} does not fit shape {shapes}: {error}")
         if isinstance(error, TypeError):  # e.g. a shape or axes holding a str: a type, not a shape, problem
             return InputTypeError(f"{self.name}: an argument of the wrong type{detail} "
                                   f"for shapes {shapes}: {error}")

@@ -64,7 +64,8 @@ class Backend:
 
 ENGINE = Backend(
     "engine",
-    lambda array, requires_grad=False: Tensor(array, requires_grad=requires_grad),
+    # Shared, not copied: the numpy side reads the same arrays, and _train hands over its own copies.
+    lambda array, requires_grad=False: Tensor.from_numpy(np.asarray(array), requires_grad=requires_grad),
     F.binary_cross_entropy_with_logits,
     lambda params, lr: SGD(params, lr=lr),
     lambda optimizer, lr: setattr(optimizer, "lr", lr),

@@ -1,7 +1,7 @@
 """The library's exceptions: one root class, each also a matching built-in.
 
-Catch ``TinygradCourseError`` for anything this library raises on purpose; catch ``TypeError``
-or ``ValueError`` as you would for numpy. Every message names what was wrong and what was
+Catch ``TinygradCourseError`` for anything this library raises on purpose; catch ``TypeError``,
+``ValueError`` or ``IndexError`` as you would for numpy. Every message names what was wrong and what was
 expected.
 """
 
@@ -26,6 +26,11 @@ class ShapeError(InputValueError):
 
 class ArchitectureError(InputValueError):
     """Parameters (a dict or a saved file) that belong to a model of another shape."""
+
+
+class IndexingError(TinygradCourseError, IndexError):
+    """An index that does not fit the tensor (out of range, too many indices, two ``...``), or a
+    Tensor used as an index; numpy and PyTorch raise ``IndexError`` for the same mistakes."""
 
 
 class GradientError(TinygradCourseError, RuntimeError):

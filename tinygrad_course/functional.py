@@ -12,7 +12,7 @@ from typing import Literal
 import numpy as np
 
 from . import ops
-from .errors import InputValueError, ShapeError
+from .errors import InputTypeError, InputValueError, ShapeError
 from .tensor import ArrayLike, Tensor
 
 Reduction = Literal["mean", "sum", "none"]
@@ -76,6 +76,9 @@ def _check_labels(name: str, targets: Tensor) -> None:
 
 
 def _reduce(losses: Tensor, reduction: Reduction) -> Tensor:
+    if not isinstance(reduction, str):  # an array would compare elementwise, and == could not decide
+        raise InputTypeError(f"reduction must be 'mean', 'sum' or 'none', got {type(reduction).__name__} "
+                             f"{reduction!r:.40}.")
     if reduction == "none":
         return losses
     if reduction == "sum":

@@ -12,7 +12,14 @@ from typing import Any, ClassVar
 import numpy as np
 
 from . import _checks, _numpy_protocol, autograd, ops
-from .errors import GradientError, InputTypeError, InputValueError, MissingDependencyError, ShapeError
+from .errors import (
+    GradientError,
+    IndexingError,
+    InputTypeError,
+    InputValueError,
+    MissingDependencyError,
+    ShapeError,
+)
 from .ops.numpy_names import UFUNCS
 
 ArrayLike = Any  # numbers, nested lists, numpy arrays or Tensors
@@ -89,7 +96,9 @@ class Tensor:
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, name: str | None = None,
                  dtype: Any = None) -> None:
-        self._data = as_array(data, dtype)
+        """A tensor holding a copy of ``data``, like ``torch.tensor``: an optimizer step that updates
+        the tensor never rewrites the caller's array. ``Tensor.from_numpy`` shares instead."""
+        self._data = _own(as_array(data, dtype), data)
         self.grad: np.ndarray | Tensor | None = None
         # bool("no") is True: a flag that is not a bool is a mistake, not a truth value.
         self.requires_grad = _checks.flag(requires_grad, "Tensor(requires_grad=...)")
@@ -97,6 +106,29 @@ class Tensor:
         self.name = _name(name)
         self._version: autograd.Version | None = None  # shared with detached aliases, made on need
         self._hooks: dict[int, Callable[[Tensor], Any]] | None = None
+
+    @staticmethod
+    def from_numpy(array: np.ndarray, requires_grad: bool = False, name: str | None = None) -> Tensor:
+        """A tensor that shares memory with a float ndarray, like ``torch.from_numpy``: no copy.
+
+        A change to either is seen by both, an optimizer step included: ``W0`` below is updated.
+
+        >>> W0 = np.ones(2)
+        >>> W = Tensor.from_numpy(W0, requires_grad=True)
+        >>> W.data -= 0.5
+        >>> W0
+        array([0.5, 0.5])
+        """
+        if not isinstance(array, np.ndarray) or array.dtype not in _FLOAT_DTYPES:
+            what = f"an ndarray of dtype {array.dtype}" if isinstance(array, np.ndarray) else \
+                f"{type(array).__name__} {array!r:.40}"
+            raise InputTypeError(f"Tensor.from_numpy() got {what}; expected an ndarray of dtype float64, "
+                                 "float32 or float16 (it shares that memory). Tensor(data) takes "
+                                 "anything else, as a copy.")
+        t = Tensor._wrap(array)
+        t.requires_grad = _checks.flag(requires_grad, "Tensor.from_numpy(requires_grad=...)")
+        t.name = _name(name)
+        return t
 
     @staticmethod
     def _wrap(data: np.ndarray) -> Tensor:
@@ -375,7 +407,8 @@ class Tensor:
         return ops.mean(self, axis=_axis(axis), keepdims=_keepdims(keepdims))
 
     def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """The maximum over ``axis``. Tied maxima share the gradient equally."""
+        """The maximum over ``axis``. Tied maxima share the gradient equally; a NaN is the maximum
+        (numpy returns it) and gets the gradient, as in PyTorch."""
         return ops.max_(self, axis=_axis(axis), keepdims=_keepdims(keepdims))
 
     # ------------------------------------------------------------------ elementwise functions
@@ -481,6 +514,16 @@ class Tensor:
         return f"Tensor({', '.join([values, *extras])})"
 
 
+def _own(array: np.ndarray, data: ArrayLike) -> np.ndarray:
+    """``array``, read from ``data`` by ``as_array``, in memory that nothing outside the tensor holds."""
+    if isinstance(data, (int, float, list, tuple, np.generic)):
+        return array  # np.asarray built a new array from them
+    source = data._data if isinstance(data, Tensor) else data
+    if isinstance(source, np.ndarray) and not np.may_share_memory(array, source):
+        return array  # as_array cast it to another dtype: a copy already
+    return array.copy()
+
+
 class RemovableHandle:
     """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
 
@@ -534,15 +577,19 @@ def _axis(axis: Any) -> Axis:
 
 
 def _index(index: Any) -> Any:
-    """Tensors used as indices become integer or boolean arrays; the rest is numpy's syntax."""
-    if isinstance(index, tuple):
-        return tuple(_index(i) for i in index)
-    if isinstance(index, Tensor):
-        values = index._data
-        # Also bounded: a cast of 1e300 to an integer would wrap around silently.
-        if not np.all(values == np.round(values)) or np.abs(values).max(initial=0) > 2**62:
-            raise InputTypeError("a Tensor used as an index must hold whole numbers (within the axis size).")
-        return values.astype(np.intp)
+    """numpy's index syntax, without Tensors: a Tensor holds floats, so a mask would be read as indices.
+
+    ``Tensor([True, False, True])`` is stored as ``[1., 0., 1.]``: used as an index it would pick
+    elements 1, 0, 1 instead of masking. PyTorch refuses float tensors as indices; so do we.
+    """
+    parts = index if isinstance(index, tuple) else (index,)
+    if any(isinstance(part, Tensor) for part in parts):
+        raise IndexingError(
+            "a Tensor used as an index: Tensors hold floats, so a mask Tensor([True, False]) is [1., 0.] "
+            "and would be read as the indices 1 and 0. Index with a boolean mask, as in x[x > 0] "
+            "(comparisons return boolean ndarrays), or with integers, as in x[[0, 2]] or "
+            "x[np.array([0, 2])]."
+        )
     return index
 
 

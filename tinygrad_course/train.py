@@ -215,8 +215,9 @@ def fit(model: Module, X: ArrayLike, Y: ArrayLike, loss: Loss = binary_cross_ent
         raise InputValueError(f"on_explosion must be one of {', '.join(map(repr, _ON_EXPLOSION))}, "
                               f"got {on_explosion!r:.60}.")
     x, y = check_data(X, Y, n_x=_n_x(model))
-    # Constants built once: the loop then only creates the tensors of the graph itself.
-    X_t, Y_t = Tensor(x), Tensor(y)
+    # Constants built once: the loop then only creates the tensors of the graph itself. Nothing
+    # writes into them, so they share the data's memory instead of copying it.
+    X_t, Y_t = Tensor.from_numpy(x), Tensor.from_numpy(y)
     history = History()
     # A diverged run puts these back: a failed fit() leaves the model as it found it.
     initial = {id(p): p._data.copy() for p in optimizer.parameters}
@@ -292,7 +293,7 @@ def evaluate(model: Module, X: ArrayLike, Y: ArrayLike,
     if not callable(loss):
         raise InputTypeError(f"loss must be a function (predictions, targets) -> cost J, got {loss!r:.60}.")
     with no_grad():
-        return _cost(loss, model(Tensor(x)), Tensor(y)).item()
+        return _cost(loss, model(Tensor.from_numpy(x)), Tensor.from_numpy(y)).item()
 
 
 def predict(model: BinaryClassifier, X: ArrayLike) -> np.ndarray:

@@ -49,9 +49,13 @@ def _positive_int(name: str, value: object) -> int:
     return int(value)
 
 
-def _as_input(A: ArrayLike) -> Tensor:
-    """The model's input as a tensor; an array becomes one named ``X``, as in the course."""
-    return A if isinstance(A, Tensor) else Tensor(A, name="X")
+def _as_input(A: ArrayLike, call: str) -> Tensor:
+    """An array given to a model as a tensor named ``X``, as in the course; ``call`` names it in errors.
+
+    It shares the array's memory: a forward pass only reads X, and a copy of the cat data
+    (12288 × 209) would cost as much as the first layer's matrix product.
+    """
+    return Tensor.from_numpy(as_array(A, what=call), name="X")
 
 
 class Module:
@@ -65,7 +69,7 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward(A).")
 
     def __call__(self, A: ArrayLike) -> Tensor:
-        return self.forward(_as_input(A))
+        return self.forward(A if isinstance(A, Tensor) else _as_input(A, f"{type(self).__name__}(X)"))
 
     # ------------------------------------------------------------------ parameters
 

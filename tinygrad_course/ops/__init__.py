@@ -50,8 +50,10 @@ power = Op("pow", "^", np.power,
            # b·aᵇ⁻¹, with the exponent taken as 0 where a = b = 0: the term is 0 there, and a⁻¹
            # would make it 0·inf = NaN (in d³/da³ a² at a = 0, for instance).
            lambda g, out, a, b: g * b * a ** (b - 1 + ((_values(a) == 0) & (_values(b) == 0))),
-           # d(aᵇ)/db = aᵇ · ln a, which tends to 0 as a → 0⁺: ln a is taken as 0 (ln 1) there.
-           lambda g, out, a, b: g * out * log(a + (a == 0)), saves=(0, 1, "out"))
+           # d(aᵇ)/db = aᵇ · ln a. At a = 0 it tends to 0 for b > 0, and PyTorch takes 0 at b = 0 too:
+           # ln a is taken as 0 (ln 1) there. For b < 0 it is inf · (−inf) = −inf, PyTorch's value.
+           lambda g, out, a, b: g * out * log(a + ((_values(a) == 0) & (_values(b) >= 0))),
+           saves=(0, 1, "out"))
 
 neg = Op("neg", "−", np.negative,
          lambda g, out, a: -g, saves=())
@@ -100,10 +102,18 @@ transpose = Op("transpose", "ᵀ", lambda a, axes: a.transpose(axes),
 reshape = Op("reshape", "reshape", lambda a, shape: a.reshape(shape),
              lambda g, out, a, shape: reshape(g, shape=a.shape), saves=())
 
-# A real array, not np.broadcast_to's read-only view: it costs a third of the time on the small
-# arrays where per-call overhead matters, and a gradient may be edited in place.
+def _broadcast_forward(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    # A real array, not np.broadcast_to's read-only view: it costs a third of the time on the small
+    # arrays where per-call overhead matters, and a gradient may be edited in place. np.full also
+    # drops leading size-1 axes ((1,) to ()), which numpy's broadcasting refuses: so must we.
+    if a.ndim > len(shape):
+        raise ValueError(f"cannot broadcast {a.ndim} axes to the {len(shape)} of shape {shape}: "
+                         "broadcasting adds axes on the left, it never removes one")
+    return np.full(shape, a)
+
+
 # The VJP returns g at the broadcast shape; the engine's unbroadcast sums it back to a's shape.
-broadcast_to = Op("broadcast_to", "broadcast", lambda a, shape: np.full(shape, a),
+broadcast_to = Op("broadcast_to", "broadcast", _broadcast_forward,
                   lambda g, out, a, shape: g, saves=())
 
 
@@ -146,8 +156,9 @@ def _expand(g: Any, a: Any, axis: Axis, keepdims: bool) -> Any:
 
 
 def _max_vjp(g: Any, out: Any, a: Any, axis: Axis, keepdims: bool) -> Any:
-    values = _values(a)
-    winners = values == _values(out).reshape(_kept_shape(a.shape, axis))
+    values, maxima = _values(a), _values(out).reshape(_kept_shape(a.shape, axis))
+    # A NaN is the maximum (numpy's max returns it): the gradient goes to it, as in PyTorch.
+    winners = (values == maxima) | (np.isnan(values) & np.isnan(maxima))
     # Ties share the gradient equally, so the shares still add up to g.
     share = (winners / winners.sum(axis=axis, keepdims=True)).astype(values.dtype)
     return _expand(g, a, axis, keepdims) * share

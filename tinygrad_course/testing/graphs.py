@@ -452,9 +452,12 @@ def _graphs(draw: Callable[..., Any], op_list: list[Op], max_nodes: int, n_input
     magnitudes = st.floats(0.25, 2.0)
     inputs = []
     for shape in shapes:
-        # Some inputs all positive, so that log, sqrt and pow find arguments.
-        positive = draw(st.booleans())
-        elements = magnitudes if positive else magnitudes | magnitudes.map(lambda v: -v)
+        # Some inputs all positive, so that log, sqrt and pow find arguments, and some inside
+        # [0.25, 0.75], so that the cross-entropies find labels and probabilities (of a few
+        # elements drawn from [0.25, 2], too rarely all are below 1: graphs were filtered out).
+        kind = draw(st.sampled_from(["signed", "positive", "probabilities"]))
+        elements = {"signed": magnitudes | magnitudes.map(lambda v: -v), "positive": magnitudes,
+                    "probabilities": st.floats(0.25, 0.75)}[kind]
         # One draw per element, not hnp.arrays: when hypothesis splices examples together, the
         # array's variable-length draws put every later draw of the example at its simplest value.
         inputs.append(np.array([draw(elements) for _ in range(int(np.prod(shape)))]).reshape(shape))
