@@ -145,11 +145,13 @@ def test_lesson_3_the_planar_flower(execute):
     course = {0: "0.693048", 1000: "0.288083", 2000: "0.254385", 3000: "0.233864", 4000: "0.226792",
               5000: "0.222644", 6000: "0.219731", 7000: "0.217504"}
     assert {i: cost for i, cost in run.costs().items() if i <= 7000} == course
-    assert 90 <= run.percent("4 tanh units accuracy") <= 91.5               # the course: 90 %
+    # Past iteration 7000 the flower's training is chaotic and its last digits depend on the CPU's
+    # BLAS kernel (README: "The numbers marked * depend on the CPU"): those accuracies get a band of
+    # a few of the 400 points either side of the course's, as in test_examples.py.
+    assert 89.5 <= run.percent("4 tanh units accuracy") <= 91.5             # the course: 90 %
     sweep = {int(n): float(a) for n, a in re.findall(r"n_h = +(\d+): accuracy (\d+\.\d\d) %", run.stdout)}
-    assert {n: sweep[n] for n in (1, 2, 3, 4, 5, 20)} == {1: 67.5, 2: 67.25, 3: 90.75, 4: 90.5, 5: 91.25,
-                                                          20: 90.0}
-    assert 90 <= sweep[50] <= 91             # the course's 90.25 %; 50 units drift in the last digits
+    assert {n: sweep[n] for n in (1, 2, 3, 4, 5)} == {1: 67.5, 2: 67.25, 3: 90.75, 4: 90.5, 5: 91.25}
+    assert 89.5 <= sweep[20] <= 91.5 and 89.5 <= sweep[50] <= 91.5   # the course: 90 % and 90.25 %
     assert run.count(SVG) == 1 and run.count(PNG) == 4   # the training step; two boundaries, costs, sweep
     assert run.count(WIDGET) == 2                         # fit()'s bars; the sweep trains without one
 
