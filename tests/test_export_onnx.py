@@ -39,10 +39,11 @@ def run(path: Path, *inputs: np.ndarray) -> np.ndarray:
     return session.run(None, dict(zip(names, inputs, strict=True)))[0]
 
 
-def assert_same(got: np.ndarray, want: np.ndarray) -> float:
-    """Same shape, dtype and numbers (to the dtype's tolerance); returns the largest difference."""
+def assert_same(got: np.ndarray, want: np.ndarray, computed_in: Any = None) -> float:
+    """Same shape, dtype and numbers (to the tolerance of the dtype the numbers were computed in,
+    the result's unless ``computed_in`` says otherwise); returns the largest difference."""
     assert got.shape == want.shape and got.dtype == want.dtype
-    tolerance = TOLERANCE[want.dtype]
+    tolerance = max(TOLERANCE[want.dtype], TOLERANCE[np.dtype(computed_in or want.dtype)])
     np.testing.assert_allclose(got, want, rtol=tolerance, atol=tolerance)
     return float(np.max(np.abs(got.astype(np.float64) - want), initial=0.0))
 
@@ -153,7 +154,9 @@ def test_random_computation_graphs_run_the_same_in_onnx_runtime(graph: Any) -> N
                 want = graph(*[Tensor(v) for v in values]).data
             if dtype is np.float32:
                 path = to_onnx(graph, tuple(values), Path(folder) / "graph32.onnx", batch_axis=None)
-            assert_same(run(path, *values), want)
+            # A graph may cast its float32 result to float64 at the end (astype): the numbers
+            # were still computed in float32, where ONNX Runtime's tanh may differ in the last bit.
+            assert_same(run(path, *values), want, computed_in=dtype)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
