@@ -26,7 +26,8 @@ from .errors import (
     ShapeError,
     TinygradCourseError,
 )
-from .tensor import Tensor, concatenate, maximum, minimum, stack, where
+from .tensor import Tensor
+from .tensor_functions import concatenate, maximum, minimum, stack, where
 
 __version__ = "0.1.0"
 

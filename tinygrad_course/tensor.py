@@ -2,6 +2,8 @@
 
 Operators and methods are one-liners that call an op from ``ops``; numbers and arrays on
 either side are lifted to constant tensors of the tensor's dtype ("float32 in, float32 out").
+Its arithmetic, reductions and elementwise functions are inherited from ``tensor_math``; the
+functions of several tensors (``concatenate``, ``where``, ...) are in ``tensor_functions``.
 """
 
 from __future__ import annotations
@@ -21,9 +23,7 @@ from .errors import (
     ShapeError,
 )
 from .ops.numpy_names import UFUNCS
-
-ArrayLike = Any  # numbers, nested lists, numpy arrays or Tensors
-Axis = int | tuple[int, ...] | None
+from .tensor_math import ArrayLike, TensorMath, _name, _sizes
 
 _FLOAT_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 _ACCEPTED = "a number, a nested list of numbers, a numpy array of numbers, or a Tensor"
@@ -73,7 +73,7 @@ def as_array(data: ArrayLike, dtype: Any = None, what: str = "Tensor()") -> np.n
     return array if array.dtype == target else array.astype(target)
 
 
-class Tensor:
+class Tensor(TensorMath):
     """An n-dimensional array that records the operations applied to it.
 
     >>> a = Tensor(3.0, requires_grad=True, name="a")
@@ -302,53 +302,6 @@ class Tensor:
                                          "(or `import tinygrad_course.viz`) first.")
         return Tensor.draw_graph(self, **options)
 
-    # ------------------------------------------------------------------ arithmetic
-
-    def __add__(self, other: ArrayLike) -> Tensor:
-        return ops.add(self, self._lift(other))
-
-    def __radd__(self, other: ArrayLike) -> Tensor:
-        return ops.add(self._lift(other), self)
-
-    def __sub__(self, other: ArrayLike) -> Tensor:
-        return ops.sub(self, self._lift(other))
-
-    def __rsub__(self, other: ArrayLike) -> Tensor:
-        return ops.sub(self._lift(other), self)
-
-    def __mul__(self, other: ArrayLike) -> Tensor:
-        return ops.mul(self, self._lift(other))
-
-    def __rmul__(self, other: ArrayLike) -> Tensor:
-        return ops.mul(self._lift(other), self)
-
-    def __truediv__(self, other: ArrayLike) -> Tensor:
-        return ops.div(self, self._lift(other))
-
-    def __rtruediv__(self, other: ArrayLike) -> Tensor:
-        return ops.div(self._lift(other), self)
-
-    def __pow__(self, exponent: ArrayLike) -> Tensor:
-        return ops.power(self, self._lift(exponent))
-
-    def __rpow__(self, base: ArrayLike) -> Tensor:
-        return ops.power(self._lift(base), self)
-
-    def __neg__(self) -> Tensor:
-        return ops.neg(self)
-
-    def __pos__(self) -> Tensor:
-        return self
-
-    def __abs__(self) -> Tensor:
-        return ops.abs_(self)
-
-    def __matmul__(self, other: ArrayLike) -> Tensor:
-        return ops.matmul(self, self._lift(other))
-
-    def __rmatmul__(self, other: ArrayLike) -> Tensor:
-        return ops.matmul(self._lift(other), self)
-
     # ------------------------------------------------------------------ comparisons (no gradient)
 
     def __lt__(self, other: ArrayLike) -> np.ndarray:
@@ -395,73 +348,6 @@ class Tensor:
 
     def __iter__(self) -> Iterator[Tensor]:
         return (self[i] for i in range(len(self)))
-
-    # ------------------------------------------------------------------ reductions
-
-    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Σ over ``axis`` (all axes by default)."""
-        return ops.sum_(self, axis=_axis(axis), keepdims=_keepdims(keepdims))
-
-    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """The average over ``axis``; ``J = L.mean()`` is the course's ``(1/m) Σ L``."""
-        return ops.mean(self, axis=_axis(axis), keepdims=_keepdims(keepdims))
-
-    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """The maximum over ``axis``. Tied maxima share the gradient equally; a NaN is the maximum
-        (numpy returns it) and gets the gradient, as in PyTorch."""
-        return ops.max_(self, axis=_axis(axis), keepdims=_keepdims(keepdims))
-
-    # ------------------------------------------------------------------ elementwise functions
-
-    def exp(self) -> Tensor:
-        return ops.exp(self)
-
-    def log(self) -> Tensor:
-        """Natural logarithm."""
-        return ops.log(self)
-
-    def sqrt(self) -> Tensor:
-        return ops.sqrt(self)
-
-    def abs(self) -> Tensor:
-        return ops.abs_(self)
-
-    def relu(self) -> Tensor:
-        """max(0, z); its derivative at z = 0 is taken as 0."""
-        return ops.relu(self)
-
-    def leaky_relu(self, slope: float = 0.01) -> Tensor:
-        """z for z > 0, slope·z otherwise."""
-        return ops.leaky_relu(self, slope=_checks.real(slope, "leaky_relu(slope=...)"))
-
-    def sigmoid(self) -> Tensor:
-        """σ(z) = 1 / (1 + e⁻ᶻ), computed without overflow for any z."""
-        return ops.sigmoid(self)
-
-    def tanh(self) -> Tensor:
-        return ops.tanh(self)
-
-    def softplus(self) -> Tensor:
-        """log(1 + eᶻ), computed without overflow."""
-        return ops.softplus(self)
-
-    def maximum(self, other: ArrayLike) -> Tensor:
-        """Elementwise max; at ties the gradient is split evenly."""
-        return ops.maximum(self, self._lift(other))
-
-    def minimum(self, other: ArrayLike) -> Tensor:
-        """Elementwise min; at ties the gradient is split evenly."""
-        return ops.minimum(self, self._lift(other))
-
-    def clip(self, low: float | None = None, high: float | None = None) -> Tensor:
-        """Values limited to [low, high]; the gradient passes where low ≤ t ≤ high."""
-        if low is None and high is None:
-            raise InputValueError("clip() needs low, high or both.")
-        low = None if low is None else _checks.real(low, "clip(low=...)")
-        high = None if high is None else _checks.real(high, "clip(high=...)")
-        if low is not None and high is not None and low > high:
-            raise InputValueError(f"clip(low={low:g}, high={high:g}): low must not exceed high.")
-        return ops.clip(self, low=low, high=high)
 
     # ------------------------------------------------------------------ numpy's protocols
 
@@ -545,35 +431,6 @@ def _values(other: Any) -> Any:
     return other._data if isinstance(other, Tensor) else other
 
 
-def _name(name: Any) -> str | None:
-    if name is not None and not isinstance(name, str):
-        raise InputTypeError(f"a tensor's name must be a str or None, "
-                             f"got {type(name).__name__} {name!r:.40}.")
-    return name
-
-
-def _keepdims(keepdims: Any) -> bool:
-    return keepdims if keepdims is False or keepdims is True else _checks.flag(keepdims, "keepdims")
-
-
-def _sizes(values: Any, what: str) -> tuple[int, ...]:
-    """A shape or an axis order as a tuple of ints; numpy would truncate 2.0 or read "ab" oddly."""
-    if isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind in "iu":
-        values = values.tolist()
-    if isinstance(values, (tuple, list)) and all(
-            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values):
-        return tuple(int(v) for v in values)
-    raise InputTypeError(f"{what} expects ints or one tuple of ints, got {values!r:.60}.")
-
-
-def _axis(axis: Any) -> Axis:
-    # bool is an int to Python: axis=True would silently mean axis 1.
-    if axis is None or (isinstance(axis, (int, np.integer)) and not isinstance(axis, bool)):
-        return None if axis is None else int(axis)
-    if isinstance(axis, (tuple, list)) and all(
-            isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axis):
-        return tuple(int(a) for a in axis)
-    raise InputTypeError(f"axis must be None, an int or a tuple of ints, got {axis!r}.")
 
 
 def _index(index: Any) -> Any:
@@ -591,60 +448,3 @@ def _index(index: Any) -> Any:
             "x[np.array([0, 2])]."
         )
     return index
-
-
-# --------------------------------------------------------------------------- functions of several tensors
-
-
-def _tensors(values: Sequence[ArrayLike], what: str) -> list[Tensor]:
-    if isinstance(values, (Tensor, np.ndarray)) or not isinstance(values, (list, tuple)) or not values:
-        raise InputTypeError(
-            f"{what} expects a non-empty list or tuple of tensors, got {type(values).__name__}."
-        )
-    # Plain numbers and arrays take the dtype of the first tensor among them.
-    like = next((v for v in values if isinstance(v, Tensor)), None)
-    if like is None:
-        like = Tensor(values[0])
-    return [like._lift(v) for v in values]
-
-
-def _axis_int(axis: Any, what: str) -> int:
-    if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
-        return int(axis)
-    raise InputTypeError(f"{what}: axis must be an int, got {axis!r:.40}.")
-
-
-def concatenate(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis (``np.concatenate``)."""
-    return ops.concatenate(*_tensors(tensors, "concatenate()"), axis=_axis_int(axis, "concatenate()"))
-
-
-def stack(tensors: Sequence[ArrayLike], axis: int = 0) -> Tensor:
-    """Join tensors along a new axis (``np.stack``)."""
-    return ops.stack(*_tensors(tensors, "stack()"), axis=_axis_int(axis, "stack()"))
-
-
-def where(condition: ArrayLike, a: ArrayLike, b: ArrayLike) -> Tensor:
-    """``a`` where ``condition`` holds, else ``b``; the gradient goes to the chosen side."""
-    a_t, b_t = _tensors([a, b], "where()")
-    # Read through as_array: a string, None or objects would otherwise turn into "truthy".
-    values = _values(condition)
-    mask = values if isinstance(values, np.ndarray) and values.dtype == bool else \
-        as_array(values, what="where(condition=...)")
-    if mask.dtype != bool:
-        if np.isnan(mask).any():
-            raise InputValueError("where(condition=...) contains NaN; expected booleans (or 0 and 1).")
-        mask = mask != 0
-    return ops.where(a_t, b_t, condition=mask)
-
-
-def maximum(a: ArrayLike, b: ArrayLike) -> Tensor:
-    """Elementwise max of two tensors; at ties the gradient is split evenly."""
-    a_t, b_t = _tensors([a, b], "maximum()")
-    return ops.maximum(a_t, b_t)
-
-
-def minimum(a: ArrayLike, b: ArrayLike) -> Tensor:
-    """Elementwise min of two tensors; at ties the gradient is split evenly."""
-    a_t, b_t = _tensors([a, b], "minimum()")
-    return ops.minimum(a_t, b_t)
