@@ -9,6 +9,7 @@
 
 import builtins
 import os
+from collections.abc import Callable
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
@@ -20,13 +21,24 @@ load_profile()
 
 
 @pytest.fixture
-def without_matplotlib(monkeypatch: pytest.MonkeyPatch) -> None:
+def block_import(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """``block_import("h5py")``: every import of those packages fails, as on a machine without
+    the extra that brings them."""
+
+    def block(*packages: str) -> None:
+        real_import = builtins.__import__
+
+        def importer(name: str, *args: object, **kwargs: object) -> object:
+            if name.startswith(packages):
+                raise ImportError(f"No module named {name!r}")
+            return real_import(name, *args, **kwargs)
+
+        monkeypatch.setattr(builtins, "__import__", importer)
+
+    return block
+
+
+@pytest.fixture
+def without_matplotlib(block_import: Callable[..., None]) -> None:
     """Make every import of matplotlib fail, as on a machine without the plot extra."""
-    real_import = builtins.__import__
-
-    def importer(name: str, *args: object, **kwargs: object) -> object:
-        if name.startswith("matplotlib"):
-            raise ImportError(f"No module named {name!r}")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", importer)
+    block_import("matplotlib")

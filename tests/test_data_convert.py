@@ -120,17 +120,8 @@ def test_the_archive_follows_the_umask(tmp_path):
     assert oct(written.stat().st_mode & 0o777) == oct(0o640)
 
 
-def test_without_h5py_the_install_command_is_given(tmp_path, monkeypatch):
-    import builtins
-
-    real_import = builtins.__import__
-
-    def importer(name, *args, **kwargs):
-        if name.startswith("h5py"):
-            raise ImportError(f"No module named {name!r}")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", importer)
+def test_without_h5py_the_install_command_is_given(tmp_path, block_import):
+    block_import("h5py")
     with pytest.raises(MissingDependencyError, match=r'needs h5py, which is not installed: pip install '
                                                      r'"tinygrad_course\[h5\]"'):
         convert_catvnoncat(tmp_path / "train.h5", tmp_path / "test.h5", tmp_path / "cats.npz")

@@ -1,6 +1,5 @@
 """The training loop: what it records and when, its progress bar, predict, accuracy, and errors."""
 
-import builtins
 import io
 import re
 import sys
@@ -107,15 +106,8 @@ def test_a_notebook_gets_the_bar_although_its_stderr_is_no_terminal(monkeypatch)
     assert "4/4" in stream.getvalue()
 
 
-def test_without_tqdm_training_works_and_draws_nothing(monkeypatch):
-    real_import = builtins.__import__
-
-    def importer(name, *args, **kwargs):
-        if name.startswith("tqdm"):
-            raise ImportError(f"No module named {name!r}")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", importer)
+def test_without_tqdm_training_works_and_draws_nothing(monkeypatch, block_import):
+    block_import("tqdm")
     terminal = Terminal()
     monkeypatch.setattr("sys.stderr", terminal)
     X, Y = small_problem()
