@@ -21,6 +21,7 @@ import pytest
 from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from pairs import untied_pairs
 
 from tinygrad_course import Tensor
 from tinygrad_course.ops import numpy_names
@@ -80,15 +81,8 @@ def _binary(ufunc: np.ufunc, domain_a: str = "real", domain_b: str = "real") -> 
 
 def _selection(ufunc: np.ufunc) -> st.SearchStrategy[Case]:
     """np.maximum / np.minimum: a and b drawn as one set of distinct values, so they never tie."""
-    @st.composite
-    def strategy(draw: Any) -> Case:
-        shape_a, shape_b = draw(broadcastable_shapes(2, **SMALL))
-        size_a = int(np.prod(shape_a))
-        both = draw(tensors((size_a + int(np.prod(shape_b)),), domain="away_from_kinks"))._data
-        a = Tensor(both[:size_a].reshape(shape_a), requires_grad=True)
-        b = Tensor(both[size_a:].reshape(shape_b), requires_grad=True)
-        return _mixed(f"np.{ufunc.__name__}", ufunc, a, b, draw(st.sampled_from(FORMS)))
-    return strategy()
+    return st.tuples(untied_pairs(**SMALL), st.sampled_from(FORMS)).map(
+        lambda drawn: _mixed(f"np.{ufunc.__name__}", ufunc, *drawn[0], drawn[1]))
 
 
 def _unary(fn: Callable[..., Any], domain: str | None = "real",

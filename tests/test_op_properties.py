@@ -24,6 +24,7 @@ import pytest
 from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from pairs import untied_pairs
 
 from tinygrad_course import Tensor, concatenate, functional, maximum, minimum, ops, stack, where
 from tinygrad_course.autograd import topological_order
@@ -85,15 +86,7 @@ def _unary(text: str, fn: Callable[[Tensor], Tensor], domain: str | None = "real
 
 def _selection(text: str, fn: Callable[[Tensor, Tensor], Tensor]) -> st.SearchStrategy[Case]:
     """maximum / minimum: a and b drawn as one set of distinct values, so they never tie."""
-    @st.composite
-    def strategy(draw: Any) -> Case:
-        shape_a, shape_b = draw(broadcastable_shapes(2, **SMALL))
-        size_a = int(np.prod(shape_a))
-        both = draw(tensors((size_a + int(np.prod(shape_b)),), domain="away_from_kinks"))._data
-        a = Tensor(both[:size_a].reshape(shape_a), requires_grad=True)
-        b = Tensor(both[size_a:].reshape(shape_b), requires_grad=True)
-        return Case(text, fn, (a, b), _broadcast_tags(shape_a, shape_b))
-    return strategy()
+    return untied_pairs(**SMALL).map(lambda ab: Case(text, fn, ab, _broadcast_tags(ab[0].shape, ab[1].shape)))
 
 
 @st.composite
