@@ -21,7 +21,7 @@ import pytest
 from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from pairs import untied_pairs
+from property_cases import assert_float32_in_float32_out, untied_pairs
 
 from tinygrad_course import Tensor
 from tinygrad_course.ops import numpy_names
@@ -263,13 +263,7 @@ def test_float32_in_float32_out(function: Any) -> None:
     @FEWER
     @given(_strategy(function))
     def check(case: Case) -> None:
-        singles = [Tensor(x._data, requires_grad=True, dtype=np.float32) for x in case.inputs]
-        out = case.fn(*singles)  # constants (ndarrays, numbers) are lifted to float32 too
-        assert out.dtype == np.float32
-        np.testing.assert_allclose(out._data, case.fn(*case.inputs)._data, rtol=1e-4, atol=1e-5)
-        out.backward(gradient=np.ones(out.shape))
-        for x in singles:
-            assert x.grad.dtype == np.float32 and x.grad.shape == x.shape
+        assert_float32_in_float32_out(case.fn, case.inputs)
     check()
 
 

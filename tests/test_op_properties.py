@@ -24,7 +24,7 @@ import pytest
 from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from pairs import untied_pairs
+from property_cases import assert_float32_in_float32_out, untied_pairs
 
 from tinygrad_course import Tensor, concatenate, functional, maximum, minimum, ops, stack, where
 from tinygrad_course.autograd import topological_order
@@ -389,13 +389,7 @@ def test_second_derivatives_match_finite_differences(entry: str) -> None:
 def test_float32_in_float32_out(entry: str) -> None:
     @given(_strategy(entry))
     def check(case: Case) -> None:
-        singles = [Tensor(x._data, requires_grad=True, dtype=np.float32) for x in case.inputs]
-        out = case.fn(*singles)
-        assert out.dtype == np.float32
-        np.testing.assert_allclose(out._data, case.fn(*case.inputs)._data, rtol=1e-4, atol=1e-5)
-        out.backward(gradient=np.ones(out.shape))
-        for x in singles:
-            assert x.grad.dtype == np.float32 and x.grad.shape == x.shape
+        assert_float32_in_float32_out(case.fn, case.inputs)
     check()
 
 
