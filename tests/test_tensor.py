@@ -252,3 +252,22 @@ def test_from_numpy_shares_the_array_as_torch_from_numpy_does():
 def test_from_numpy_takes_only_float_ndarrays(data):
     with pytest.raises(tc.InputTypeError, match=r"from_numpy\(\).*float64, float32 or float16"):
         Tensor.from_numpy(data)
+
+
+def test_a_0d_result_detached_shares_its_array_like_any_other() -> None:
+    # 0-d results are held as numpy scalars inside the engine; the user sees arrays, shared as usual.
+    x = Tensor(2.0, requires_grad=True)
+    y = x * 3.0
+    alias = y.detach()
+    alias.data[...] = 7.0
+    assert type(y.data) is np.ndarray and y.item() == 7.0
+    assert type((x * 3.0).numpy()) is np.ndarray and type(np.asarray(x * 3.0)) is np.ndarray
+
+
+def test_a_0d_gradient_is_an_array() -> None:
+    x = Tensor(2.0, requires_grad=True)
+    y = x * x
+    z = y * 3.0
+    z.backward()
+    assert type(x.grad) is np.ndarray and x.grad.shape == () and x.grad == 12.0
+    assert type(y.grad) is np.ndarray and y.grad == 3.0

@@ -114,7 +114,7 @@ def _refuse_out(name: str, out: Any, inputs: tuple[Any, ...], tensor_type: type,
 def _unwrapped(values: Any, tensor_type: type) -> Any:
     """Tensors replaced by their values, also inside lists and tuples (np.allclose(t, [..]))."""
     if isinstance(values, tensor_type):
-        return values._data
+        return values.data
     if isinstance(values, (list, tuple)):
         return type(values)(_unwrapped(v, tensor_type) for v in values)
     return values

@@ -62,12 +62,12 @@ def _check_pair(name: str, predictions: Tensor, targets: Tensor) -> None:
             f"{targets.shape}; they must match (broadcasting them would compare every example with "
             f"every other).{hint}"
         )
-    if np.isnan(targets._data).any():
+    if np.isnan(targets.data).any():
         raise InputValueError(f"{name}: targets contain NaN.")
 
 
 def _check_labels(name: str, targets: Tensor) -> None:
-    values = targets._data
+    values = targets.data
     if values.size and (values.min() < 0 or values.max() > 1):
         raise InputValueError(
             f"{name}: targets must lie in [0, 1] (labels y ∈ {{0, 1}}), got values from "
@@ -120,7 +120,7 @@ def binary_cross_entropy(probabilities: ArrayLike, targets: ArrayLike,
     _check_pair("binary_cross_entropy", a, y)
     _check_labels("binary_cross_entropy", y)
     # Comparisons, not nanmin: an all-NaN input must not warn (NaN passes through as NaN).
-    if (a._data < 0).any() or (a._data > 1).any():
+    if (a.data < 0).any() or (a.data > 1).any():
         raise InputValueError("binary_cross_entropy: probabilities must lie in [0, 1]; for raw scores z "
                               "use binary_cross_entropy_with_logits.")
     eps = float(np.finfo(a.dtype).eps)

@@ -131,8 +131,8 @@ class Tensor(TensorMath):
         return t
 
     @staticmethod
-    def _wrap(data: np.ndarray) -> Tensor:
-        """A tensor around an ndarray we made ourselves: no checks, the hot path of every op."""
+    def _wrap(data: np.ndarray | np.generic) -> Tensor:
+        """A tensor around an array (or a 0-d numpy scalar) we made: no checks, the hot path of every op."""
         t = object.__new__(Tensor)
         t._data = data  # one statement per slot: a third faster than tuple assignment
         t.grad = None
@@ -148,8 +148,8 @@ class Tensor(TensorMath):
         if isinstance(value, Tensor):
             return value
         if type(value) is float or type(value) is int:
-            try:
-                return Tensor._wrap(np.array(value, dtype=self._data.dtype))
+            try:  # a numpy scalar, as 0-d results are (see autograd.graph.Traced): twice as quick to make
+                return Tensor._wrap(self._data.dtype.type(value))
             except OverflowError:  # an int beyond float64 (10**400); free when nothing is raised
                 limit = np.finfo(self.dtype).max
                 raise InputValueError(f"{what} (an int of {len(str(value))} digits) is too large for "
@@ -161,7 +161,10 @@ class Tensor(TensorMath):
     @property
     def data(self) -> np.ndarray:
         """The values. Assigning (or ``t.data -= ...``) marks the tensor as modified in place."""
-        return self._data
+        data = self._data
+        if isinstance(data, np.generic):  # a 0-d result kept as a numpy scalar: hand out an array
+            data = self._data = np.asarray(data)
+        return data
 
     @data.setter
     def data(self, value: ArrayLike) -> None:
@@ -219,7 +222,7 @@ class Tensor(TensorMath):
 
     def numpy(self) -> np.ndarray:
         """The values as an ndarray (shared, not copied)."""
-        return self._data
+        return self.data
 
     def detach(self) -> Tensor:
         """The same values as a new leaf, cut from the graph: no gradient flows through it.
@@ -229,7 +232,7 @@ class Tensor(TensorMath):
         """
         if self._version is None:
             self._version = autograd.Version()
-        detached = Tensor._wrap(self._data)
+        detached = Tensor._wrap(self.data)  # .data: an array, never a numpy scalar, so both share it
         detached._version = self._version
         return detached
 
@@ -255,7 +258,9 @@ class Tensor(TensorMath):
         seed = autograd.seed_gradient(self, gradient, create_graph)
         autograd.propagate([self], [seed], create_graph, accumulate=True)
 
-    def _accumulate(self, g: np.ndarray | Tensor) -> None:
+    def _accumulate(self, g: np.ndarray | np.generic | Tensor) -> None:
+        if isinstance(g, np.generic):  # a 0-d gradient, as numpy's arithmetic returns it
+            g = np.asarray(g)
         if isinstance(g, np.ndarray) and g.dtype != self._data.dtype:
             g = g.astype(self._data.dtype)
         current = self.grad
@@ -370,7 +375,7 @@ class Tensor(TensorMath):
     # ------------------------------------------------------------------ conversions and display
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        return self._data if dtype is None else self._data.astype(dtype)
+        return self.data if dtype is None else self.data.astype(dtype)
 
     def __float__(self) -> float:
         return self.item()
@@ -396,7 +401,7 @@ class Tensor(TensorMath):
             extras.append("requires_grad=True")
         if self.dtype != np.float64:
             extras.append(f"dtype={self.dtype}")
-        values = np.array2string(self._data, prefix="Tensor(", separator=", ", threshold=20, edgeitems=3)
+        values = np.array2string(self.data, prefix="Tensor(", separator=", ", threshold=20, edgeitems=3)
         return f"Tensor({', '.join([values, *extras])})"
 
 

@@ -220,7 +220,7 @@ def fit(model: Module, X: ArrayLike, Y: ArrayLike, loss: Loss = binary_cross_ent
     X_t, Y_t = Tensor.from_numpy(x), Tensor.from_numpy(y)
     history = History()
     # A diverged run puts these back: a failed fit() leaves the model as it found it.
-    initial = {id(p): p._data.copy() for p in optimizer.parameters}
+    initial = {id(p): p.data.copy() for p in optimizer.parameters}
     bar = _progress_bar(iterations) if progress else None
     start = time.perf_counter()
     explodes_above, warned = math.inf, on_explosion == "ignore"
@@ -256,7 +256,7 @@ def fit(model: Module, X: ArrayLike, Y: ArrayLike, loss: Loss = binary_cross_ent
             J.backward()
             if snapshot_every is not None and i % snapshot_every == 0:
                 named = list(model.named_parameters())
-                history.snapshots.append(Snapshot(i, cost, {name: p._data.copy() for name, p in named},
+                history.snapshots.append(Snapshot(i, cost, {name: p.data.copy() for name, p in named},
                                                   {name: np.array(p.grad) for name, p in named}))
             optimizer.step()
             if bar is not None:

@@ -181,9 +181,7 @@ def propagate(
                      if users[id(root)] == 0 and (needed is None or id(root) in needed)]
             while ready:
                 tensor = ready.pop()
-                g = grads.pop(id(tensor))
-                if plain and type(g) is not np.ndarray:
-                    g = np.asarray(g)  # arithmetic on 0-d arrays returns numpy scalars
+                g = grads.pop(id(tensor))  # under plain backward a numpy scalar where the tensor is 0-d
                 if tensor._hooks:
                     g = _run_hooks(tensor, g, create_graph)
                 if wanted_ids and id(tensor) in wanted_ids:
@@ -236,7 +234,7 @@ def propagate(
     finally:
         _grad_enabled.reset(token)
     for tensor, g in zip(intermediates, intermediate_grads, strict=True):
-        tensor.grad = g
+        tensor.grad = g if type(g) is np.ndarray else np.asarray(g)
     for tensor, g in zip(leaves, leaf_grads, strict=True):
         # A leaf keeps its .grad across steps and may be edited (clipped) in place: it gets an
         # array of its own, never one shared with another tensor.

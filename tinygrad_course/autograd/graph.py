@@ -26,9 +26,12 @@ class Traced(Protocol):
 
     ``_op`` is None for a leaf; for a recorded result ``_parents``, ``_params`` (None when the op
     has none) and ``_stamp`` (the modification clock when it was made) are set as well.
+    ``_data`` is an ndarray, or a numpy scalar where an op's result is 0-d: numpy's arithmetic
+    returns scalars for 0-d results, and scalars compute several times faster than 0-d arrays
+    (the deep scalar chain is mostly that). Everything a user reads (``.data``, ``.grad``) is an ndarray.
     """
 
-    _data: np.ndarray
+    _data: np.ndarray | np.generic
     grad: Any
     requires_grad: bool
     name: str | None
@@ -226,7 +229,7 @@ class Op:
                 data = forward(*[t._data for t in inputs], **params)
         except (ValueError, IndexError, TypeError) as error:
             raise self._explain(inputs, params, error) from None
-        if type(data) is not np.ndarray:  # numpy returns scalars, not 0-d arrays, for 0-d results
+        if type(data) is not np.ndarray and not isinstance(data, np.generic):  # your own Op's number
             data = np.asarray(data)
         out = first._wrap(data)
         if _grad_enabled.get():

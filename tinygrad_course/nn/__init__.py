@@ -164,7 +164,7 @@ class BinaryClassifier(Module):
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """``A[L] = σ(Z[L])``, the probability that each example is class 1, as a ``(1, m)`` array."""
         with no_grad():
-            return self(X).sigmoid()._data
+            return self(X).sigmoid().data
 
 
 class LogisticRegression(BinaryClassifier):

@@ -89,7 +89,7 @@ class Module:
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """Copies of the parameters as numpy arrays, by name (for an MLP: ``W1, b1, W2, ...``)."""
-        return {name: parameter._data.copy() for name, parameter in self.named_parameters()}
+        return {name: parameter.data.copy() for name, parameter in self.named_parameters()}
 
     def load_state_dict(self, state: Mapping[str, ArrayLike]) -> Module:
         """Set every parameter from ``state`` (name → array); the names and shapes must match.

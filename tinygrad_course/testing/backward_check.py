@@ -76,7 +76,7 @@ def check_backward(cost: Callable[[dict[str, Tensor]], Tensor], parameters: Mapp
         found = grad(J, list(leaves.values()), allow_unused=True)
     failures, agree = [], []
     for (name, leaf), autograd_gradient in zip(leaves.items(), found, strict=True):
-        problem = _compare(name, leaf, gradients.get("d" + name), autograd_gradient._data, atol, rtol)
+        problem = _compare(name, leaf, gradients.get("d" + name), autograd_gradient.data, atol, rtol)
         if problem:
             failures.append(problem)
         else:

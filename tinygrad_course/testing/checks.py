@@ -106,7 +106,7 @@ def _float64_leaves(inputs: Sequence[ArrayLike], who: str) -> list[Tensor]:
         raise InputTypeError(f"{who}(fn, *inputs) needs at least one input tensor.")
     leaves = []
     for x in inputs:
-        leaf = Tensor(np.array(Tensor(x)._data, dtype=np.float64), requires_grad=True)
+        leaf = Tensor(np.array(Tensor(x).data, dtype=np.float64), requires_grad=True)
         leaf.name = x.name if isinstance(x, Tensor) else None
         leaves.append(leaf)
     return leaves
@@ -175,8 +175,8 @@ def _compare(objective: Objective, xs: Sequence[Tensor], order: int, eps: float,
              rtol: float, mode: Mode, directions: int, rng: np.random.Generator,
              cotangent: tuple[int, ...] | None) -> None:
     with enable_grad():  # gradcheck inside a no_grad() block still needs the graph
-        analytic = [g._data for g in _gradients(objective(*xs), xs, create_graph=False)]
-    arrays = [x._data for x in xs]
+        analytic = [g.data for g in _gradients(objective(*xs), xs, create_graph=False)]
+    arrays = [x.data for x in xs]
     failures = []
     for i, x in enumerate(xs):
         if mode == "full":

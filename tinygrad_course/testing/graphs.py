@@ -76,7 +76,7 @@ class ComputationGraph:
             else:
                 names.append(f"v{k}")
                 lines.append(f"    v{k} = {expression}")
-        values = ", ".join(f"{name}=Tensor({x._data.tolist()!r})"
+        values = ", ".join(f"{name}=Tensor({x.data.tolist()!r})"
                            for name, x in zip(names[: len(self.inputs)], self.inputs, strict=True))
         lines.append(f"f({values})")
         return "\n".join(lines)

@@ -73,7 +73,7 @@ def check_node(walk: Walk, t: Tensor, gradient: np.ndarray) -> NodeCheck | None:
     if t.dtype != np.float64 or walk.root.size != 1:
         return None
     k = walk.k(t)
-    base = [x._data for x in walk.tensors]
+    base = [x.data for x in walk.tensors]
     entries = [tuple(int(i) for i in index) for index in list(np.ndindex(t.shape))[:ENTRIES]]
     numeric = []
     with np.errstate(all="ignore"):
@@ -81,7 +81,7 @@ def check_node(walk: Walk, t: Tensor, gradient: np.ndarray) -> NodeCheck | None:
             sides = []
             for sign in (1, -1):
                 values = list(base)
-                values[k] = t._data.copy()
+                values[k] = t.data.copy()
                 values[k][index] += sign * EPSILON
                 sides.append(float(np.sum(forward_from(walk, k, values)[walk.k(walk.root)])))
             numeric.append((sides[0] - sides[1]) / (2 * EPSILON))

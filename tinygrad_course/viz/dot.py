@@ -93,7 +93,7 @@ def _tensor_label(walk: Walk, t: Tensor, frame: Frame, dimmed: bool, drawn: str)
     if frame.backward and not constant_scalar:
         value_style["size"] = 11
     if constant_scalar or not frame.compact:
-        rows.append(lines_text(value_lines(t._data), **value_style))
+        rows.append(lines_text(value_lines(t.data), **value_style))
     grad_row = ""
     if frame.compact:
         pass
@@ -109,7 +109,7 @@ def _tensor_label(walk: Walk, t: Tensor, frame: Frame, dimmed: bool, drawn: str)
             grad_row = (cell(esc(left), bold=True, color=red) + "<BR/>"
                         + lines_text(value_lines(gradient), color=red))
     elif not frame.backward and t.grad is not None:
-        current = t.grad._data if isinstance(t.grad, Tensor) else np.asarray(t.grad)
+        current = t.grad.data if isinstance(t.grad, Tensor) else np.asarray(t.grad)
         grad_row = lines_text(["grad " + inline(current)], color=text or GRADIENT_RED)
     lit = drawn == frame.current or drawn in frame.highlight_nodes
     border, color = ("3", HIGHLIGHT) if lit else ("1", None)

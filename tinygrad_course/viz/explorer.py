@@ -84,7 +84,7 @@ def _op_view(J: Tensor, compact: bool) -> dict[str, Any]:
             formula = expression(t.grad_fn.op, parents) or f"{t.grad_fn.op.symbol}({', '.join(parents)})"
             frames.append({"node": f"t{walk.k(t)}", "values": list(computed), "grads": [], "sent": [],
                            "caption": f"Forward: {walk.names[walk.k(t)]} = {formula} = "
-                                      + ", ".join(value_lines(t._data))})
+                                      + ", ".join(value_lines(t.data))})
     known: list[str] = []
     sent: list[str] = []
     for position, step in enumerate(steps, start=1):
@@ -98,7 +98,7 @@ def _op_view(J: Tensor, compact: bool) -> dict[str, Any]:
         k = walk.k(t)
         step = next((s for s in steps if s.tensor is t), None)
         lines = [f"{walk.names[k]} {shape_text(t.shape) if t.ndim else ''}".strip(),
-                 "value: " + ", ".join(value_lines(t._data))]
+                 "value: " + ", ".join(value_lines(t.data))]
         if step is not None:
             lines += [explain_line(walk, step), "gradient: " + ", ".join(value_lines(step.gradient))]
         check = check_node(walk, t, step.gradient) if step is not None else None

@@ -106,7 +106,7 @@ class LayerModel:
                 if t is not None:
                     self.names[id(t)] = name
         self.loss = self._loss()
-        values = [t._data for t in walk.tensors]
+        values = [t.data for t in walk.tensors]
         if parameters is not None:
             for k, t in enumerate(walk.tensors):
                 if t.grad_fn is None and self.names.get(id(t)) in parameters:

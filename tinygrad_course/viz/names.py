@@ -56,7 +56,7 @@ class Walk:
         node = t.grad_fn
         if node is None:
             if not t.requires_grad and t.size == 1:
-                return number(float(t._data.reshape(())))
+                return number(float(t.data.reshape(())))
             for consumer, i in self.consumers[k]:   # the targets of a loss: Y (y for one example)
                 if notation_of(self.tensors[consumer].grad_fn.op.name).target == i:  # type: ignore[union-attr]
                     return self._free("Y" if t.ndim else "y", taken)

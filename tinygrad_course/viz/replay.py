@@ -87,9 +87,9 @@ def replay(root: Tensor) -> list[Step]:
                 local = None
                 if tensor.size == 1 and parent.size == 1:
                     one = _vjp(tensor, i, np.ones(tensor.shape, dtype=tensor.dtype))
-                    local = float(one._data.sum())   # sum: a size-1 gradient of broadcast shape
+                    local = float(one.data.sum())   # sum: a size-1 gradient of broadcast shape
                 pending.setdefault(id(parent), []).append(
-                    Term(tensor, i, gradient, contribution._data, local, raw.shape != parent.shape))
+                    Term(tensor, i, gradient, contribution.data, local, raw.shape != parent.shape))
     return steps
 
 
