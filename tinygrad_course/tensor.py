@@ -73,7 +73,7 @@ def as_array(data: ArrayLike, dtype: Any = None, what: str = "Tensor()") -> np.n
     return array if array.dtype == target else array.astype(target)
 
 
-class Tensor(TensorMath):
+class Tensor(TensorMath, autograd.Record):
     """An n-dimensional array that records the operations applied to it.
 
     >>> a = Tensor(3.0, requires_grad=True, name="a")
@@ -87,10 +87,8 @@ class Tensor(TensorMath):
     it refers back to the leaf, so call ``zero_grad()`` or prefer ``grad()`` in loops).
     """
 
-    # The graph record (_op, _parents, _params, _stamp) is autograd's; _parents, _params and
-    # _stamp are set only when _op is (a recorded result), so a leaf never pays for them.
-    __slots__ = ("_data", "grad", "requires_grad", "_op", "_parents", "_params", "_stamp", "name",
-                 "_version", "_hooks", "__weakref__")
+    # The graph record (_op and the rest, set only when _op is) is autograd's Record.
+    __slots__ = ("_data", "grad", "requires_grad", "name", "_version", "_hooks", "__weakref__")
     # __eq__ compares values; hashing stays by identity so tensors can be dict keys.
     __hash__ = object.__hash__
 

@@ -6,21 +6,21 @@ tensors) and the op's parameters. ``tensor.grad_fn`` shows that record as a ``No
 order, so each tensor's gradient ``dJ/dt`` is complete before it is pushed to its parents:
 ``dJ/dparent += vjp(dJ/dt)`` — the chain rule, one op at a time.
 
-The record lives in the tensor itself (``_op``, ``_parents``, ``_params``, ``_stamp``), not in a
-separate node object: one object fewer per op for Python's cycle collector to allocate and walk,
-which is most of the cost of a long chain of small ops. ``Node`` is only a view, made on access.
+The record lives in the tensor itself (``Record``, which ``Tensor`` inherits), not in a separate
+node object: fewer objects per op for Python's cycle collector to allocate and walk, which is most
+of the cost of a long chain of small ops. ``Node`` is only a view, made on access.
 
 This package knows a tensor only through the ``Traced`` protocol (in ``graph``) — the attributes
 it reads and writes and three methods — so it sits below ``tensor.py`` and ``ops`` and never
 imports them. Its modules, each depending only on those before it:
 
 - ``modes``: ``no_grad``, ``enable_grad``, ``detect_anomaly`` and the state they set;
-- ``graph``: ``Op``, the ``Node`` view, ``Version`` and ``tick`` (in-place tracking), ``Traced``;
+- ``graph``: ``Op``, ``Record``, the ``Node`` view, ``Version`` and ``tick`` (in-place tracking), ``Traced``;
 - ``backward``: ``unbroadcast``, ``topological_order``, ``propagate``, ``seed_gradient``, ``grad``.
 """
 
 from .backward import grad, propagate, seed_gradient, topological_order, unbroadcast
-from .graph import Node, Op, Traced, Version, tick
+from .graph import Node, Op, Record, Traced, Version, tick
 from .modes import (
     detect_anomaly,
     enable_grad,
@@ -33,6 +33,7 @@ from .modes import (
 __all__ = [
     "Node",
     "Op",
+    "Record",
     "Traced",
     "Version",
     "detect_anomaly",

@@ -2,9 +2,10 @@
 modification clock and ``Version`` that catch in-place changes, and the ``Traced`` protocol that
 is all this package knows of a tensor.
 
-The record lives in the tensor itself (``_op``, ``_parents``, ``_params``, ``_stamp``), not in a
-separate node object: one object fewer per op for Python's cycle collector to allocate and walk,
-which is most of the cost of a long chain of small ops. ``Node`` is only a view, made on access.
+The record lives in the tensor itself (``Record``: ``_op``, the inputs, ``_params``, ``_stamp``),
+not in a separate node object, and one or two inputs sit in slots of their own, not in a tuple:
+two objects fewer per op for Python's cycle collector to allocate and walk, which is most of the
+cost of a long chain of small ops. ``Node`` is only a view, made on access.
 """
 
 from __future__ import annotations
@@ -20,12 +21,37 @@ import numpy as np
 from ..errors import AnomalyError, IndexingError, InputTypeError, ShapeError
 from .modes import _anomaly_enabled, _grad_enabled
 
+# In ``_second`` of a variadic op's result (concatenate, stack), whose ``_first`` holds all its inputs.
+_VARIADIC: Any = object()
+
+
+class Record:
+    """The graph record a tensor carries (``tensor.Tensor`` inherits it): how it was made.
+
+    ``_op`` is None for a leaf. A recorded result also has ``_params`` (None when the op has none),
+    ``_stamp`` (the modification clock when it was made) and its inputs: ``_first`` and, for a
+    binary op, ``_second`` (None for a unary op). Slots, not a tuple of parents: a tuple would be
+    one more object per op, alive as long as the graph, for Python's cycle collector to walk.
+    """
+
+    __slots__ = ("_op", "_first", "_second", "_params", "_stamp")
+
+    @property
+    def _parents(self) -> tuple[Any, ...]:
+        """The inputs of the op that made this tensor, in order."""
+        second = self._second
+        if second is None:
+            return (self._first,)
+        if second is _VARIADIC:
+            return self._first  # type: ignore[no-any-return]
+        return (self._first, second)
+
 
 class Traced(Protocol):
     """What the engine needs of a tensor (``tensor.Tensor`` is the one implementation).
 
-    ``_op`` is None for a leaf; for a recorded result ``_parents``, ``_params`` (None when the op
-    has none) and ``_stamp`` (the modification clock when it was made) are set as well.
+    Its graph record is a ``Record``'s: ``_op`` (None for a leaf) and, for a recorded result,
+    ``_parents`` (read from ``_first`` and ``_second``), ``_params`` and ``_stamp``.
     ``_data`` is an ndarray, or a numpy scalar where an op's result is 0-d: numpy's arithmetic
     returns scalars for 0-d results, and scalars compute several times faster than 0-d arrays
     (the deep scalar chain is mostly that). Everything a user reads (``.data``, ``.grad``) is an ndarray.
@@ -36,6 +62,8 @@ class Traced(Protocol):
     requires_grad: bool
     name: str | None
     _op: Op | None
+    _first: Any
+    _second: Any
     _parents: tuple[Traced, ...]
     _params: dict[str, Any] | None
     _stamp: int
@@ -238,7 +266,15 @@ class Op:
                     # The node, folded into the result: no object of its own.
                     out.requires_grad = True
                     out._op = self
-                    out._parents = inputs
+                    if len(inputs) == 1:
+                        out._first = first
+                        out._second = None
+                    elif len(inputs) == 2 and self.vjp_each is None:
+                        out._first = first
+                        out._second = inputs[1]
+                    else:
+                        out._first = inputs
+                        out._second = _VARIADIC
                     out._params = params or None
                     out._stamp = _clock
                     break
