@@ -88,7 +88,7 @@ class Tensor(TensorMath, autograd.Record):
     """
 
     # The graph record (_op and the rest, set only when _op is) is autograd's Record.
-    __slots__ = ("_data", "grad", "requires_grad", "name", "_version", "_hooks", "__weakref__")
+    __slots__ = ("_data", "_grad", "requires_grad", "name", "_version", "_hooks", "__weakref__")
     # __eq__ compares values; hashing stays by identity so tensors can be dict keys.
     __hash__ = object.__hash__
 
@@ -97,7 +97,7 @@ class Tensor(TensorMath, autograd.Record):
         """A tensor holding a copy of ``data``, like ``torch.tensor``: an optimizer step that updates
         the tensor never rewrites the caller's array. ``Tensor.from_numpy`` shares instead."""
         self._data = _own(as_array(data, dtype), data)
-        self.grad: np.ndarray | Tensor | None = None
+        self._grad: np.ndarray | np.generic | Tensor | None = None
         # bool("no") is True: a flag that is not a bool is a mistake, not a truth value.
         self.requires_grad = _checks.flag(requires_grad, "Tensor(requires_grad=...)")
         self._op: autograd.Op | None = None
@@ -133,7 +133,7 @@ class Tensor(TensorMath, autograd.Record):
         """A tensor around an array (or a 0-d numpy scalar) we made: no checks, the hot path of every op."""
         t = object.__new__(Tensor)
         t._data = data  # one statement per slot: a third faster than tuple assignment
-        t.grad = None
+        t._grad = None
         t.requires_grad = False
         t._op = None
         t.name = None
@@ -176,6 +176,18 @@ class Tensor(TensorMath, autograd.Record):
         if self._version is None:
             self._version = autograd.Version()
         self._version.stamp = autograd.tick()
+
+    @property
+    def grad(self) -> np.ndarray | Tensor | None:
+        """``dJ/dself`` after ``backward()``: an ndarray (a Tensor after ``create_graph=True``), or None."""
+        grad = self._grad
+        if isinstance(grad, np.generic):  # backward leaves a 0-d result's gradient as a numpy scalar
+            grad = self._grad = np.asarray(grad)
+        return grad
+
+    @grad.setter
+    def grad(self, value: np.ndarray | Tensor | None) -> None:
+        self._grad = value
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -261,9 +273,9 @@ class Tensor(TensorMath, autograd.Record):
             g = np.asarray(g)
         if isinstance(g, np.ndarray) and g.dtype != self._data.dtype:
             g = g.astype(self._data.dtype)
-        current = self.grad
+        current = self._grad
         if current is None:
-            self.grad = g
+            self._grad = g
             return
         if isinstance(current, Tensor) and isinstance(g, np.ndarray):
             current = current._data

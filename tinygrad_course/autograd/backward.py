@@ -199,13 +199,17 @@ def propagate(
                     intermediate_grads.append(g if plain else g._data)
                 if tensor._stamp != graph._clock:  # something somewhere was modified since the op ran
                     _check_unmodified(tensor)
-                parents, params = tensor._parents, tensor._params
-                if plain:
-                    out = tensor._data
-                    inputs = ((parents[0]._data, parents[1]._data) if len(parents) == 2
-                              else (parents[0]._data,) if len(parents) == 1 else [p._data for p in parents])
+                first, second, params = tensor._first, tensor._second, tensor._params
+                if second is None:  # the record's slots read directly: this loop runs once per op
+                    parents = (first,)
+                    inputs = (first._data,) if plain else parents
+                elif second is graph._VARIADIC:
+                    parents = first
+                    inputs = [p._data for p in parents] if plain else parents
                 else:
-                    out, inputs = tensor, parents
+                    parents = (first, second)
+                    inputs = (first._data, second._data) if plain else parents
+                out = tensor._data if plain else tensor
                 vjps = op.vjps
                 for i, parent in enumerate(parents):
                     if not parent.requires_grad or (needed is not None and id(parent) not in needed):
@@ -234,7 +238,7 @@ def propagate(
     finally:
         _grad_enabled.reset(token)
     for tensor, g in zip(intermediates, intermediate_grads, strict=True):
-        tensor.grad = g if type(g) is np.ndarray else np.asarray(g)
+        tensor._grad = g  # .grad hands out an ndarray where this is a 0-d result's numpy scalar
     for tensor, g in zip(leaves, leaf_grads, strict=True):
         # A leaf keeps its .grad across steps and may be edited (clipped) in place: it gets an
         # array of its own, never one shared with another tensor.

@@ -59,6 +59,7 @@ class Traced(Protocol):
 
     _data: np.ndarray | np.generic
     grad: Any
+    _grad: Any  # behind .grad: propagate may leave a 0-d result's numpy scalar here, .grad gives an array
     requires_grad: bool
     name: str | None
     _op: Op | None
