@@ -212,3 +212,38 @@ def test_backward_with_a_gradient_that_requires_grad_records_it():
     x.zero_grad()
     (x ** 2).backward(gradient=v)  # without create_graph the gradient is a constant: plain values
     np.testing.assert_array_equal(x.grad, [4.0, 20.0])
+
+
+# Backward starts from the uses counted as the graph grew (Tensor._users); uses outside J's graph
+# keep a tensor from getting ready that way, and the rest of the pass counts exactly instead.
+
+def test_a_result_also_used_outside_the_graph_gets_every_gradient_of_the_graph() -> None:
+    x = Tensor(2.0, requires_grad=True)
+    a = x * 3.0
+    b = a * a
+    unused = a + 1.0  # a third use of a that J does not depend on
+    J = b * a         # J = 27x³, dJ/dx = 81x²
+    J.backward()
+    assert x.grad == 81 * 4 and a.grad == 3 * 36 and b.grad == 6
+    assert unused.grad is None
+
+
+def test_a_parameter_used_by_several_live_graphs_gets_only_the_gradient_of_the_one_run() -> None:
+    W = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    J1 = (W * W).sum()
+    J2 = (W * 5.0).sum()  # alive, not run
+    J1.backward()
+    np.testing.assert_array_equal(W.grad, 2 * W.data)
+    W.grad = None
+    J1.backward()  # a second pass over the same graph starts from the same counts
+    np.testing.assert_array_equal(W.grad, 2 * W.data)
+    J2.backward()
+    np.testing.assert_array_equal(W.grad, 2 * W.data + 5)
+
+
+def test_one_root_used_by_another_waits_for_it() -> None:
+    x = Tensor(2.0, requires_grad=True)
+    y1 = x * x
+    y2 = y1 * x
+    (g,) = tc.grad([y2, y1], x)  # d(x³ + x²)/dx = 3x² + 2x
+    assert g.item() == 16.0

@@ -101,6 +101,7 @@ class Tensor(TensorMath, autograd.Record):
         # bool("no") is True: a flag that is not a bool is a mistake, not a truth value.
         self.requires_grad = _checks.flag(requires_grad, "Tensor(requires_grad=...)")
         self._op: autograd.Op | None = None
+        self._users = 0
         self.name = _name(name)
         self._version: autograd.Version | None = None  # shared with detached aliases, made on need
         self._hooks: dict[int, Callable[[Tensor], Any]] | None = None
@@ -136,6 +137,7 @@ class Tensor(TensorMath, autograd.Record):
         t._grad = None
         t.requires_grad = False
         t._op = None
+        t._users = 0
         t.name = None
         t._version = None
         t._hooks = None

@@ -152,12 +152,14 @@ def propagate(
     """
     plain = not create_graph
     grads: dict[int, Any] = {}
+    waiting: dict[int, Tensor] = {}  # the tensors behind the keys of grads
     unique_roots: list[Tensor] = []
     for root, seed in zip(roots, seeds, strict=True):
         value = seed._data if plain else seed
         previous = grads.get(id(root))
         if previous is None:
             unique_roots.append(root)
+            waiting[id(root)] = root
         grads[id(root)] = value if previous is None else previous + value
     wanted_ids = {id(t) for t in wanted}
     needed = None if accumulate else _needed(unique_roots, wanted)
@@ -176,10 +178,21 @@ def propagate(
         with np.errstate(all="ignore") if anomaly else contextlib.nullcontext():
             # Kahn's second half, merged into the chain rule: a tensor is ready once every op
             # that used it has passed its gradient back (the order of topological_order, reversed).
-            users = _count_users(unique_roots, all_tensors=False)
+            # The uses were counted as the graph grew (_users), which saves a walk to count them.
+            # A tensor that also has uses outside this graph (a result that J does not use, a
+            # parameter used by several forward passes) never gets ready that way: what is left
+            # when nothing is ready is counted exactly, and finished the same way.
+            users: dict[int, int] = {}
             ready = [root for root in unique_roots
-                     if users[id(root)] == 0 and (needed is None or id(root) in needed)]
-            while ready:
+                     if root._users == 0 and (needed is None or id(root) in needed)]
+            while True:
+                if not ready:
+                    left = [waiting[key] for key in grads if needed is None or key in needed]
+                    if not left:
+                        break
+                    users = _count_users(left, all_tensors=False)
+                    ready = [t for t in left if users[id(t)] == 0]  # never empty: the graph has no cycle
+                    continue
                 tensor = ready.pop()
                 g = grads.pop(id(tensor))  # under plain backward a numpy scalar where the tensor is 0-d
                 if tensor._hooks:
@@ -231,9 +244,14 @@ def propagate(
                         parent_grad = parent_grad.astype(data.dtype)
                     key = id(parent)
                     previous = grads.get(key)
-                    grads[key] = parent_grad if previous is None else previous + parent_grad
-                    users[key] -= 1
-                    if users[key] == 0:
+                    if previous is None:
+                        grads[key] = parent_grad
+                        waiting[key] = parent
+                    else:
+                        grads[key] = previous + parent_grad
+                    remaining = users.get(key, parent._users) - 1
+                    users[key] = remaining
+                    if remaining == 0:
                         ready.append(parent)
     finally:
         _grad_enabled.reset(token)

@@ -32,9 +32,10 @@ class Record:
     ``_stamp`` (the modification clock when it was made) and its inputs: ``_first`` and, for a
     binary op, ``_second`` (None for a unary op). Slots, not a tuple of parents: a tuple would be
     one more object per op, alive as long as the graph, for Python's cycle collector to walk.
+    Every tensor counts its recorded uses in ``_users``, from which backward starts.
     """
 
-    __slots__ = ("_op", "_first", "_second", "_params", "_stamp")
+    __slots__ = ("_op", "_first", "_second", "_params", "_stamp", "_users")
 
     @property
     def _parents(self) -> tuple[Any, ...]:
@@ -63,6 +64,7 @@ class Traced(Protocol):
     requires_grad: bool
     name: str | None
     _op: Op | None
+    _users: int
     _first: Any
     _second: Any
     _parents: tuple[Traced, ...]
@@ -262,23 +264,26 @@ class Op:
             data = np.asarray(data)
         out = first._wrap(data)
         if _grad_enabled.get():
+            recorded = False
             for t in inputs:
                 if t.requires_grad:
-                    # The node, folded into the result: no object of its own.
-                    out.requires_grad = True
-                    out._op = self
-                    if len(inputs) == 1:
-                        out._first = first
-                        out._second = None
-                    elif len(inputs) == 2 and self.vjp_each is None:
-                        out._first = first
-                        out._second = inputs[1]
-                    else:
-                        out._first = inputs
-                        out._second = _VARIADIC
-                    out._params = params or None
-                    out._stamp = _clock
-                    break
+                    t._users += 1  # counted as the graph grows, so backward need not walk it to count
+                    recorded = True
+            if recorded:
+                # The node, folded into the result: no object of its own.
+                out.requires_grad = True
+                out._op = self
+                if len(inputs) == 1:
+                    out._first = first
+                    out._second = None
+                elif len(inputs) == 2 and self.vjp_each is None:
+                    out._first = first
+                    out._second = inputs[1]
+                else:
+                    out._first = inputs
+                    out._second = _VARIADIC
+                out._params = params or None
+                out._stamp = _clock
         return out
 
     def _checked(self, inputs: tuple[Tensor, ...], params: dict[str, Any]) -> Tensor:
