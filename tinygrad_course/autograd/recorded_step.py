@@ -172,12 +172,12 @@ class _Program:
         self.inputs: list[tuple[int, Tensor]] = []  # leaves read at each call, known once verified
         self.constants: list[tuple[int, Any]] = []  # leaves made inside fn: frozen
         self.verified = False
-        self.forward = [(k, t._op.forward, tuple(slot[id(p)] for p in t._parents), t._params or {},  # type: ignore[union-attr]
-                         t.shape == ()) for k, t in enumerate(order) if t._op is not None]
+        self.forward = [(k, _bound(t._op.forward, t._params), *_operands(t._parents, slot), t.shape == ())  # type: ignore[union-attr]
+                        for k, t in enumerate(order) if t._op is not None]
         self.backward = _backward_program(order, self.rules)
         # The leaves that get a gradient, in the order propagate accumulates them.
-        self.grad_slots = list(dict.fromkeys(p for _, _, _, i_rules in self.backward
-                                             for *_, p, _, _, _, _ in i_rules if order[p]._op is None))
+        self.grad_slots = list(dict.fromkeys(p for *_, i_rules in self.backward
+                                             for _, _, p, _, _, _, _ in i_rules if order[p]._op is None))
         if root._op is None:  # fn returned a leaf: dJ/dJ = 1 is its gradient
             self.grad_slots.append(self.size - 1)
         self.grad_leaves: list[tuple[int, Tensor]] = []
@@ -185,7 +185,8 @@ class _Program:
 
     def fits(self) -> bool:
         """Whether the leaves fn reads have the recorded shapes and dtypes, and no hooks."""
-        return not any(t._hooks or t.shape != shape or t.dtype != dtype for t, shape, dtype in self.guards)
+        return not any(t._hooks or t._data.shape != shape or t._data.dtype != dtype
+                       for t, shape, dtype in self.guards)
 
     def verify(self, order: list[Tensor], rules: list[tuple[Tensor, int]]) -> str | None:
         """What differs between the recording and this eager run (None if nothing). The leaves that
@@ -218,19 +219,22 @@ class _Program:
             values[k] = value
         for k, t in self.inputs:
             values[k] = t._data
-        for k, forward, slots, params, zero_d in self.forward:
-            out = forward(*[values[s] for s in slots], **params)
+        # Operands a, b are slots (b = -1: one operand); a variadic op has the tuple of slots in a.
+        for k, forward, a, b, zero_d in self.forward:
+            out = (forward(values[a], values[b]) if b >= 0 else forward(values[a]) if b == -1
+                   else forward(*[values[s] for s in a]))
             values[k] = np.asarray(out) if zero_d and type(out) is not np.ndarray else out
         grads: list[Any] = [None] * self.size
         grads[-1] = np.ones(self.shape, dtype=self.dtype)
         passed_through = set()  # arrays a rule handed to a leaf unchanged
-        for k, slots, params, i_rules in self.backward:
+        for k, a, b, i_rules in self.backward:
             g = grads[k]
             if type(g) is not np.ndarray:
                 g = np.asarray(g)  # arithmetic on 0-d arrays returns numpy scalars
-            out, inputs = values[k], [values[s] for s in slots]
+            out = values[k]
+            inputs = (values[a], values[b]) if b >= 0 else (values[a],) if b == -1 else [values[s] for s in a]
             for rule, name, p, shape, dtype, to_leaf, first in i_rules:
-                parent_grad = rule(g, out, *inputs, **params)
+                parent_grad = rule(g, out, *inputs)
                 if parent_grad.shape != shape:
                     parent_grad = unbroadcast(parent_grad, shape, name)
                 elif to_leaf and parent_grad is g:
@@ -252,20 +256,31 @@ def _backward_program(order: list[Tensor], rules: list[tuple[int, int]]) -> list
     needs worked out once: the callable, the parent's slot, shape and dtype, and whether its
     gradient is the parent's first (assigned) or a later one (added to the sum)."""
     slot = {id(t): k for k, t in enumerate(order)}
-    program: list[tuple[int, tuple[int, ...], dict[str, Any], list[Any]]] = []
+    program: list[tuple[int, Any, int, list[Any]]] = []
     assigned: set[int] = set()
     for k, i in rules:
         t = order[k]
         op, parent = t._op, t._parents[i]
         assert op is not None
-        rule = op.vjps[i] if op.vjps else functools.partial(op.vjp_each, i)  # type: ignore[arg-type]
+        rule = _bound(op.vjps[i] if op.vjps else functools.partial(op.vjp_each, i), t._params)  # type: ignore[arg-type]
         p = slot[id(parent)]
         if not program or program[-1][0] != k:
-            program.append((k, tuple(slot[id(q)] for q in t._parents), t._params or {}, []))
+            program.append((k, *_operands(t._parents, slot), []))
         program[-1][3].append((rule, op.name, p, parent.shape, parent.dtype, parent._op is None,
                                p not in assigned))
         assigned.add(p)
     return program
+
+
+def _bound(function: Callable[..., Any], params: dict[str, Any] | None) -> Callable[..., Any]:
+    """``function`` with the op's parameters bound, so that each call passes only arrays."""
+    return functools.partial(function, **params) if params else function
+
+
+def _operands(parents: tuple[Tensor, ...], slot: dict[int, int]) -> tuple[Any, int]:
+    """The parents' slots as ``(a, b)``: ``b = -1`` for one operand, ``-2`` for a variadic op."""
+    slots = tuple(slot[id(p)] for p in parents)
+    return (slots[0], slots[1]) if len(slots) == 2 else (slots[0], -1) if len(slots) == 1 else (slots, -2)
 
 
 def _describe(t: Tensor, slot: dict[int, int]) -> tuple[Any, ...]:
