@@ -73,13 +73,14 @@ class RecordedStep:
         J, order, rules = self._run(record=True)
         if self._eager_reason is not None:
             return J
+        operands = _operand_slots(order)
         if entry is None:  # a new signature: recorded now, confirmed (or not) by the next call
             if self._inputs is None:
-                self._first = _Recording(order, rules)
+                self._first = _Recording(order, rules, operands)
             else:
-                self._programs[signature] = _Recording(order, rules)  # type: ignore[index]
+                self._programs[signature] = _Recording(order, rules, operands)  # type: ignore[index]
             return J
-        difference = entry.difference(order, rules)
+        difference = entry.difference(order, rules, operands)
         inputs = entry.inputs(order) if difference is None else []
         if difference is None and self._inputs is not None and \
                 {id(t) for _, t in inputs} != {id(t) for t in self._inputs}:
@@ -92,7 +93,7 @@ class RecordedStep:
             return J
         if self._inputs is None:
             self._inputs, self._first = [t for _, t in inputs], None
-        self._programs[self._signature()] = self._current = _Program(order, rules, inputs)  # type: ignore[index]
+        self._programs[self._signature()] = self._current = _Program(order, rules, operands, inputs)  # type: ignore[index]
         return J
 
     def _signature(self) -> tuple[Any, ...] | None:
@@ -151,35 +152,37 @@ def _check_cost(J: Any) -> None:
 class _Recording:
     """A step run eagerly, its graph kept until the next call is compared with it."""
 
-    def __init__(self, order: list[Tensor], rules: Rules) -> None:
-        self.order, self.rules, self.clock = order, rules, graph._clock
+    def __init__(self, order: list[Tensor], rules: Rules, operands: list[tuple[int, ...]]) -> None:
+        self.order, self.rules, self.operands, self.clock = order, rules, operands, graph._clock
 
     def inputs(self, order: list[Tensor]) -> list[tuple[int, Tensor]]:
         """The leaves that are the same tensor in both runs: read afresh by each replay."""
         return [(k, now) for k, (then, now) in enumerate(zip(self.order, order, strict=True)) if then is now]
 
-    def difference(self, order: list[Tensor], rules: Rules) -> str | None:
+    def difference(self, order: list[Tensor], rules: Rules, operands: list[tuple[int, ...]]) -> str | None:
         """What differs between the recorded graph and ``order`` (None if nothing a replay needs)."""
         if len(order) != len(self.order):
             return (f"the graph has {len(order)} tensors now and had {len(self.order)} at the first call "
                     "(a branch or a loop in fn went another way)")
+        for k, (then, now) in enumerate(zip(self.order, order, strict=True)):
+            if then is now:
+                continue  # a leaf read afresh at each call
+            op, data_then, data = now._op, then._data, now._data
+            if then._op is not op or then.requires_grad != now.requires_grad:
+                return f"an op of the graph is {_what(now)} now, not what it was at the first call"
+            if data_then.shape != data.shape or data_then.dtype != data.dtype:
+                return (f"{_what(now)} has shape {now.shape} and dtype {now.dtype} now, {then.shape} and "
+                        f"{then.dtype} at the first call")
+            if op is None:
+                changed = then._version is not None and then._version.stamp > self.clock
+                if changed or not _same_array(data_then, data):
+                    return f"{_name(now)} was created inside fn and had other values at the first call"
+            elif operands[k] != self.operands[k]:
+                return f"{_what(now)} is applied to other operands than at the first call"
+            elif (then._params or now._params) and _params(then._params) != _params(now._params):
+                return f"{_what(now)} has the parameters {now._params} now, {then._params} at the first call"
         slot_then = {id(t): k for k, t in enumerate(self.order)}
         slot_now = {id(t): k for k, t in enumerate(order)}
-        for then, now in zip(self.order, order, strict=True):
-            what = f"'{now._op.name}'" if now._op is not None else _name(now)
-            if then._op is not now._op or then.requires_grad != now.requires_grad:
-                return f"an op of the graph is {what} now, not what it was at the first call"
-            if then.shape != now.shape or then.dtype != now.dtype:
-                return (f"{what} has shape {now.shape} and dtype {now.dtype} now, {then.shape} and "
-                        f"{then.dtype} at the first call")
-            if now._op is None:
-                changed = then._version is not None and then._version.stamp > self.clock
-                if then is not now and (changed or not _same_array(then._data, now._data)):
-                    return f"{_name(now)} was created inside fn and had other values at the first call"
-            elif [slot_then[id(p)] for p in then._parents] != [slot_now[id(p)] for p in now._parents]:
-                return f"{what} is applied to other operands than at the first call"
-            elif _params(then._params) != _params(now._params):
-                return f"{what} has the parameters {now._params} now, {then._params} at the first call"
         if [(slot_then[id(t)], i) for t, i in self.rules] != [(slot_now[id(t)], i) for t, i in rules]:
             return "the backward pass applied its rules in another order than at the first call"
         return None
@@ -189,7 +192,8 @@ class _Program:
     """A confirmed step, as a list of forward calls and one of backward rules over numbered slots
     (the graph's tensors in topological order, the cost last): everything worked out once."""
 
-    def __init__(self, order: list[Tensor], rules: Rules, inputs: list[tuple[int, Tensor]]) -> None:
+    def __init__(self, order: list[Tensor], rules: Rules, operands: list[tuple[int, ...]],
+                 inputs: list[tuple[int, Tensor]]) -> None:
         slot = {id(t): k for k, t in enumerate(order)}
         root = order[-1]
         self.size, self.wrap, self.shape, self.dtype = len(order), root._wrap, root.shape, root.dtype
@@ -199,7 +203,7 @@ class _Program:
         self.constants = [(k, t._data) for k, t in enumerate(order) if t._op is None and k not in read]
         self.guards = [(t, t._data.shape, t._data.dtype) for _, t in inputs]
         # Operands a, b are slots (b = -1: one operand); a variadic op has the tuple of slots in a.
-        self.forward = [(k, _bound(t._op.forward, t._params), *_operands(t._parents, slot), t.shape == ())  # type: ignore[union-attr]
+        self.forward = [(k, _bound(t._op.forward, t._params), *_pair(operands[k]), t._data.shape == ())  # type: ignore[union-attr]
                         for k, t in enumerate(order) if t._op is not None]
         self.backward: list[tuple[int, Any, int, list[Any]]] = []
         assigned: set[int] = set()
@@ -208,9 +212,10 @@ class _Program:
             assert op is not None
             rule = _bound(op.vjps[i] if op.vjps else functools.partial(op.vjp_each, i), t._params)  # type: ignore[arg-type]
             if not self.backward or self.backward[-1][0] != k:
-                self.backward.append((k, *_operands(t._parents, slot), []))
+                self.backward.append((k, *_pair(operands[k]), []))
             # ... whether the gradient is the parent's first (assigned) or a later one (added).
-            self.backward[-1][3].append((rule, op.name, p, parent.shape, parent.dtype, parent._op is None,
+            data = parent._data
+            self.backward[-1][3].append((rule, op.name, p, data.shape, data.dtype, parent._op is None,
                                          p not in assigned))
             assigned.add(p)
         if root._op is None:  # fn returned a leaf: dJ/dJ = 1 is its gradient
@@ -266,10 +271,19 @@ def _bound(function: Callable[..., Any], params: dict[str, Any] | None) -> Calla
     return functools.partial(function, **params) if params else function
 
 
-def _operands(parents: tuple[Tensor, ...], slot: dict[int, int]) -> tuple[Any, int]:
-    """The parents' slots as ``(a, b)``: ``b = -1`` for one operand, ``-2`` for a variadic op."""
-    slots = tuple(slot[id(p)] for p in parents)
+def _operand_slots(order: list[Tensor]) -> list[tuple[int, ...]]:
+    """For each tensor of ``order``, the slots of its parents (none for a leaf)."""
+    slot = {id(t): k for k, t in enumerate(order)}
+    return [tuple([slot[id(p)] for p in t._parents]) if t._op is not None else () for t in order]
+
+
+def _pair(slots: tuple[int, ...]) -> tuple[Any, int]:
+    """Operand slots as ``(a, b)``: ``b = -1`` for one operand, ``-2`` (and all in ``a``) for more."""
     return (slots[0], slots[1]) if len(slots) == 2 else (slots[0], -1) if len(slots) == 1 else (slots, -2)
+
+
+def _what(t: Tensor) -> str:
+    return _name(t) if t._op is None else f"'{t._op.name}'"
 
 
 def _name(t: Tensor) -> str:
