@@ -67,6 +67,8 @@ class RecordedStep:
             return program.replay()
         signature = self._signature()
         entry = self._first if self._inputs is None else self._programs.get(signature)  # type: ignore[arg-type]
+        if isinstance(entry, _Recording) and not entry.fits():
+            entry = None  # a leaf's shape or dtype changed before the first replay: record anew
         if isinstance(entry, _Program):
             self._current = entry
             return entry.replay()
@@ -154,6 +156,11 @@ class _Recording:
 
     def __init__(self, order: list[Tensor], rules: Rules, operands: list[tuple[int, ...]]) -> None:
         self.order, self.rules, self.operands, self.clock = order, rules, operands, graph._clock
+        self.leaves = [(t, t._data.shape, t._data.dtype) for t in order if t._op is None]
+
+    def fits(self) -> bool:
+        """Whether the leaves (those fn reads among them) still have their recorded shapes and dtypes."""
+        return all(t._data.shape == shape and t._data.dtype == dtype for t, shape, dtype in self.leaves)
 
     def inputs(self, order: list[Tensor]) -> list[tuple[int, Tensor]]:
         """The leaves that are the same tensor in both runs: read afresh by each replay."""
