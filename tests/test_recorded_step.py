@@ -205,6 +205,19 @@ def test_a_leaf_of_another_shape_or_dtype_is_recorded_anew():
     assert len(step._programs) == 3  # one per signature: (2, 2), (3, 2), (3, 2) float32
 
 
+def test_a_parameter_frozen_between_calls_gets_no_gradient_as_in_eager():
+    w, b = Tensor([1.0, 2.0], requires_grad=True), Tensor([0.5, 0.5], requires_grad=True)
+    step = record_step(lambda: ((w * b).tanh()).sum())
+    for _ in range(3):
+        step()
+    w.grad = b.grad = None
+    b.requires_grad = False  # a layer frozen for fine-tuning
+    step()
+    eager_w = Tensor(w.data, requires_grad=True)
+    (eager_w * Tensor(b.data)).tanh().sum().backward()
+    assert b.grad is None and np.array_equal(w.grad, eager_w.grad)
+
+
 def test_hooks_make_every_call_eager():
     seen = []
     w = Tensor([1.0, 2.0], requires_grad=True)
@@ -251,7 +264,8 @@ def test_no_grad_runs_the_step_eagerly_and_fails_as_backward_does():
 
 
 @pytest.mark.parametrize("kind, message", [("tensor", "created inside fn"), ("number", "created inside fn"),
-                                           ("branch", "the graph has 2 tensors now and had 3")])
+                                           ("branch", "the graph has 2 tensors now and had 3"),
+                                           ("index", "'getitem' has the parameters")])
 def test_a_value_computed_inside_fn_is_not_frozen_silently(kind, message):
     changing = {"value": 1.0}
 
@@ -261,6 +275,8 @@ def test_a_value_computed_inside_fn_is_not_frozen_silently(kind, message):
                 return (w * Tensor([changing["value"], 1.0])).sum()
             if kind == "number":
                 return (w * changing["value"]).sum()
+            if kind == "index":
+                return w[np.array([0, int(changing["value"]) % 2])].sum()
             return (w * w).sum() if changing["value"] < 2 else w.sum()
         return fn
 
@@ -279,7 +295,9 @@ def test_a_value_computed_inside_fn_is_not_frozen_silently(kind, message):
 def test_a_constant_made_inside_fn_that_never_changes_is_replayed():
     calls = []
     w = Tensor([1.0, 2.0], requires_grad=True)
-    step = record_step(lambda: calls.append(1) or (1 - w * Tensor([2.0, 3.0])).relu().sum())
+    # Made anew at each call, equal each time: a constant, an index array, a parameter.
+    step = record_step(lambda: calls.append(1) or (1 - w[np.array([1, 0])] * Tensor([2.0, 3.0])).relu()
+                       .sum(axis=0))
     with warnings.catch_warnings():
         warnings.simplefilter("error", ReplayWarning)
         for _ in range(5):

@@ -35,8 +35,9 @@ Rules = list[tuple[Tensor, int]]  # (tensor, i): the gradient pushed to tensor's
 class RecordedStep:
     """``step()`` does what ``J = fn(); J.backward()`` does and returns ``J`` (a leaf holding the cost).
 
-    Made by ``record_step``. One program is kept per signature (the shapes and dtypes of the leaves
-    ``fn`` reads); a new signature is recorded anew, eagerly, and confirmed by its next call.
+    Made by ``record_step``. One program is kept per signature (the shapes, dtypes and
+    ``requires_grad`` of the leaves ``fn`` reads); a new signature is recorded anew, eagerly, and
+    confirmed by its next call.
     Eager every time, said once with a ``ReplayWarning``: under ``no_grad()`` or
     ``detect_anomaly()`` (for that call), and for good once a tensor of the graph has hooks or a
     second eager run differs from the recording.
@@ -99,10 +100,11 @@ class RecordedStep:
         return J
 
     def _signature(self) -> tuple[Any, ...] | None:
-        """The shapes and dtypes of the leaves fn reads (None before the second call, or with hooks)."""
+        """The shapes, dtypes and requires_grad of the leaves fn reads (None before the second call,
+        or with hooks)."""
         if self._inputs is None or any(t._hooks for t in self._inputs):
             return None  # with hooks: the eager run below notices them
-        return tuple((t._data.shape, t._data.dtype) for t in self._inputs)
+        return tuple((t._data.shape, t._data.dtype, t.requires_grad) for t in self._inputs)
 
     def _run(self, record: bool) -> tuple[Tensor, list[Tensor], Rules]:
         """``J = fn(); J.backward()``, eagerly; ``record`` also keeps the graph and the rules' order."""
@@ -156,11 +158,12 @@ class _Recording:
 
     def __init__(self, order: list[Tensor], rules: Rules, operands: list[tuple[int, ...]]) -> None:
         self.order, self.rules, self.operands, self.clock = order, rules, operands, graph._clock
-        self.leaves = [(t, t._data.shape, t._data.dtype) for t in order if t._op is None]
+        self.leaves = [(t, t._data.shape, t._data.dtype, t.requires_grad) for t in order if t._op is None]
 
     def fits(self) -> bool:
-        """Whether the leaves (those fn reads among them) still have their recorded shapes and dtypes."""
-        return all(t._data.shape == shape and t._data.dtype == dtype for t, shape, dtype in self.leaves)
+        """Whether the leaves (those fn reads among them) keep their shape, dtype and requires_grad."""
+        return all(t._data.shape == shape and t._data.dtype == dtype and t.requires_grad == requires_grad
+                   for t, shape, dtype, requires_grad in self.leaves)
 
     def inputs(self, order: list[Tensor]) -> list[tuple[int, Tensor]]:
         """The leaves that are the same tensor in both runs: read afresh by each replay."""
@@ -186,7 +189,7 @@ class _Recording:
                     return f"{_name(now)} was created inside fn and had other values at the first call"
             elif operands[k] != self.operands[k]:
                 return f"{_what(now)} is applied to other operands than at the first call"
-            elif (then._params or now._params) and _params(then._params) != _params(now._params):
+            elif not _same_params(then._params, now._params):
                 return f"{_what(now)} has the parameters {now._params} now, {then._params} at the first call"
         slot_then = {id(t): k for k, t in enumerate(self.order)}
         slot_now = {id(t): k for k, t in enumerate(order)}
@@ -208,7 +211,7 @@ class _Program:
         read = {k for k, _ in inputs}
         # Leaves made inside fn keep the values of this call: frozen.
         self.constants = [(k, t._data) for k, t in enumerate(order) if t._op is None and k not in read]
-        self.guards = [(t, t._data.shape, t._data.dtype) for _, t in inputs]
+        self.guards = [(t, t._data.shape, t._data.dtype, t.requires_grad) for _, t in inputs]
         # Operands a, b are slots (b = -1: one operand); a variadic op has the tuple of slots in a.
         self.forward = [(k, _bound(t._op.forward, t._params), *_pair(operands[k]), t._data.shape == ())  # type: ignore[union-attr]
                         for k, t in enumerate(order) if t._op is not None]
@@ -230,9 +233,9 @@ class _Program:
         self.grad_leaves = [(k, t) for k, t in inputs if k in assigned]
 
     def fits(self) -> bool:
-        """Whether the leaves fn reads have the recorded shapes and dtypes, and no hooks."""
-        return not any(t._hooks or t._data.shape != shape or t._data.dtype != dtype
-                       for t, shape, dtype in self.guards)
+        """Whether the leaves fn reads have the recorded shapes, dtypes and requires_grad, and no hooks."""
+        return not any(t._hooks or t._data.shape != shape or t._data.dtype != dtype or t.requires_grad != grad
+                       for t, shape, dtype, grad in self.guards)
 
     def replay(self) -> Tensor:
         """Forward and backward on plain arrays, each value treated exactly as ``Op.__call__`` and
@@ -297,9 +300,20 @@ def _name(t: Tensor) -> str:
     return f"the tensor '{t.name}'" if t.name else f"a tensor of shape {t.shape}"
 
 
-def _params(params: dict[str, Any] | None) -> Any:
+def _same_params(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    try:
+        if a == b and all(type(a[key]) is type(b[key]) for key in a):
+            return True
+    except ValueError:  # index arrays: compared below, by their bytes
+        pass
+    return _params(a) == _params(b)
+
+
+def _params(params: dict[str, Any]) -> Any:
     """An op's parameters in a form ``==`` compares exactly (an index array becomes its bytes)."""
-    return None if not params else tuple((key, _comparable(value)) for key, value in params.items())
+    return tuple((key, _comparable(value)) for key, value in params.items())
 
 
 def _comparable(value: Any) -> Any:
@@ -311,4 +325,5 @@ def _comparable(value: Any) -> Any:
 
 
 def _same_array(a: Any, b: Any) -> bool:
-    return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b, equal_nan=True))
+    """Bit for bit (0.0 and −0.0 differ, as they may in a result; a NaN equals itself)."""
+    return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
