@@ -290,6 +290,7 @@ def test_a_value_computed_inside_fn_is_not_frozen_silently(kind, message):
             eager_J.backward()
             assert J.item() == eager_J.item() and np.array_equal(w.grad, w_eager.grad)
     assert len(caught) == 1 and "assign its .data" in str(caught[0].message)
+    assert caught[0].filename == __file__  # it points at the line that called the step
 
 
 def test_a_constant_made_inside_fn_that_never_changes_is_replayed():

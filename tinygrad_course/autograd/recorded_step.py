@@ -17,6 +17,7 @@ anything differs, a ``ReplayWarning`` says what, and the step stays eager from t
 from __future__ import annotations
 
 import functools
+import sys
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -120,9 +121,13 @@ class RecordedStep:
         return J._wrap(J._data), order, rules
 
     def _warn(self, message: str) -> None:
+        """Say ``message`` once per step, pointing at the user's line that called the step."""
         if message not in self._warned:
             self._warned.add(message)
-            warnings.warn(message, ReplayWarning, stacklevel=4)
+            level, frame = 1, sys._getframe(0)
+            while frame is not None and frame.f_code.co_filename == __file__:
+                level, frame = level + 1, frame.f_back
+            warnings.warn(message, ReplayWarning, stacklevel=level)
 
 
 def record_step(fn: Callable[[], Tensor]) -> RecordedStep:
