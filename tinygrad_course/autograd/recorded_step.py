@@ -228,7 +228,8 @@ class _Program:
             rule = _bound(op.vjps[i] if op.vjps else functools.partial(op.vjp_each, i), t._params)  # type: ignore[arg-type]
             if not self.backward or self.backward[-1][0] != k:
                 self.backward.append((k, *_pair(operands[k]), []))
-            # ... whether the gradient is the parent's first (assigned) or a later one (added).
+            # The rule, and all that propagate does with its result worked out: the parent's slot,
+            # shape, dtype, whether it is a leaf, and whether this gradient is its first (assigned).
             data = parent._data
             self.backward[-1][3].append((rule, op.name, p, data.shape, data.dtype, parent._op is None,
                                          p not in assigned))
@@ -306,19 +307,15 @@ def _name(t: Tensor) -> str:
 
 
 def _same_params(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
+    """Whether two ops got the same parameters: equal, and of the same types (an axis 1, not True)."""
     if a is None or b is None:
         return a is b
     try:
         if a == b and all(type(a[key]) is type(b[key]) for key in a):
             return True
-    except ValueError:  # index arrays: compared below, by their bytes
+    except ValueError:  # index arrays, which == compares element by element: compared by their bytes
         pass
-    return _params(a) == _params(b)
-
-
-def _params(params: dict[str, Any]) -> Any:
-    """An op's parameters in a form ``==`` compares exactly (an index array becomes its bytes)."""
-    return tuple((key, _comparable(value)) for key, value in params.items())
+    return [(key, _comparable(v)) for key, v in a.items()] == [(key, _comparable(v)) for key, v in b.items()]
 
 
 def _comparable(value: Any) -> Any:
