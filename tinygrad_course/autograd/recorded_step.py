@@ -1,17 +1,13 @@
-"""A training step recorded once and replayed: the same numpy calls as ``J = fn(); J.backward()``,
+"""A training step recorded once and replayed: the numpy calls of ``J = fn(); J.backward()``,
 without building the graph again.
 
-A training loop builds the same graph every step: ``Z1 = W1 @ X + b1``, ``A1 = tanh(Z1)``, ...
-``record_step(fn)`` runs the first step eagerly and keeps what happened: each op's numpy ``forward``
-with the slots it reads, and each backward rule in the very order ``propagate`` applied it (the
-order in which gradients are added changes the last bit of a float sum). Later steps run that
-list on plain arrays, reading every leaf's ``_data`` afresh (the parameters the optimizer updated,
-a batch assigned to ``X.data``), so the numbers are bit-identical to eager.
-
-What a replay cannot see, as ``torch.jit.trace`` cannot: a value computed inside ``fn`` that is
-not a leaf read at call time (a ``Tensor(...)`` made inside ``fn``, a Python number, a branch on a
-value) is frozen. So the second call runs eagerly once more and compares the two graphs: if
-anything differs, a ``ReplayWarning`` says what, and the step stays eager from then on.
+The first call runs eagerly and keeps each op's numpy ``forward`` with the slots it reads, and each
+backward rule in the very order ``propagate`` applied it (the order in which gradients are added
+changes the last bit of a sum). Later calls run those lists on plain arrays, reading every leaf
+``fn`` did not create afresh (the parameters the optimizer updated, ``X.data = batch``), so the
+numbers are bit-identical to eager. A value computed inside ``fn`` from anything else is frozen,
+as in ``torch.jit.trace``: so the second call runs eagerly once more and compares the two graphs;
+if anything differs, a ``ReplayWarning`` says what, and the step stays eager from then on.
 """
 
 from __future__ import annotations
