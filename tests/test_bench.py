@@ -23,6 +23,12 @@ def test_quick_benchmark_runs_and_engine_matches_hand_written_numpy(tmp_path, ca
         assert row["same_result"] and row["max_relative_difference"] <= 1e-9, row
         assert row["ratio"] > 0 and row["engine_peak_mb"] > 0
         assert f"\n{row['name']} " in out
+        if row["name"] == "W4":  # one graph built once: nothing to replay
+            assert row["replay_ratio"] is None and row["replay_same_result"] is None
+        else:
+            assert row["replay_same_result"] and row["replay_relative_difference"] <= 1e-9, row
+            assert row["replay_ratio"] > 0
+    assert "  same  replay ratio  same" in next(line for line in out.splitlines() if "engine s" in line)
 
 
 def test_hand_written_numpy_matches_the_course_formulas_on_one_step():
@@ -34,6 +40,25 @@ def test_hand_written_numpy_matches_the_course_formulas_on_one_step():
     assert numpy_cost == engine_cost or abs(numpy_cost - engine_cost) < 1e-12
     for a, b in zip(numpy_params, engine_params, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+def test_training_with_record_step_ends_where_eager_training_ends():
+    X, Y = np.random.RandomState(0).randn(2, 5), np.array([[0.0, 1.0, 1.0, 0.0, 1.0]])
+    init = bench._small_init([2, 3, 1], seed=0, scale=0.5)
+    eager_cost, eager_params = bench._two_layer(bench.ENGINE, X, Y, init, "tanh", 0.1, 6)
+    replay_cost, replay_params = bench._two_layer(bench.REPLAY, X, Y, init, "tanh", 0.1, 6)
+    assert replay_cost == eager_cost
+    assert all(np.array_equal(a, b) for a, b in zip(replay_params, eager_params, strict=True))
+
+
+def test_the_replay_column_is_blank_where_there_is_nothing_to_replay():
+    rows = [bench.Row("W3", "a loop", 2.0, 1.0, 2.0, 3.0, None, None, None, 0.0, True,
+                      replay_ratio=1.5, replay_relative_difference=0.0, replay_same_result=True),
+            bench.Row("W4", "a chain", 2.0, 1.0, 2.0, 3.0, None, None, None, 0.0, True)]
+    lines = bench.format_table(rows).splitlines()
+    assert lines[0].split()[-4:] == ["same", "replay", "ratio", "same"]
+    assert lines[1].split()[-4:] == ["0.0e+00", "yes", "1.50", "yes"]
+    assert lines[2].split()[-2:] == ["0.0e+00", "yes"]  # W4: blank
 
 
 def test_the_table_says_what_its_target_column_is():

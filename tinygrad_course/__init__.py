@@ -13,6 +13,7 @@ from .autograd import (
     is_anomaly_enabled,
     is_grad_enabled,
     no_grad,
+    record_step,
     set_detect_anomaly,
 )
 from .errors import (
@@ -23,6 +24,7 @@ from .errors import (
     InPlaceModificationError,
     InputTypeError,
     InputValueError,
+    ReplayWarning,
     ShapeError,
     TinygradCourseError,
 )
@@ -39,6 +41,7 @@ __all__ = [
     "IndexingError",
     "InputTypeError",
     "InputValueError",
+    "ReplayWarning",
     "ShapeError",
     "Tensor",
     "TinygradCourseError",
@@ -56,6 +59,7 @@ __all__ = [
     "no_grad",
     "ops",
     "optim",
+    "record_step",
     "set_detect_anomaly",
     "stack",
     "testing",

@@ -16,13 +16,14 @@ import time
 import timeit
 import tracemalloc
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from . import datasets
 from . import functional as F
+from .autograd import record_step
 from .optim import SGD
 from .tensor import Tensor
 
@@ -60,6 +61,7 @@ class Backend:
     sgd: Callable[[list[Any], float], Any]  # -> an optimizer with zero_grad() and step()
     set_lr: Callable[[Any, float], None]
     to_numpy: Callable[[Any], np.ndarray]
+    replay: bool = False  # train with record_step (the engine only): each step replays the first
 
 
 ENGINE = Backend(
@@ -71,6 +73,7 @@ ENGINE = Backend(
     lambda optimizer, lr: setattr(optimizer, "lr", lr),
     lambda t: np.asarray(t.data if isinstance(t, Tensor) else t),
 )
+REPLAY = replace(ENGINE, name="engine, replayed", replay=True)
 
 
 def torch_backend() -> Backend | None:
@@ -94,12 +97,17 @@ def _train(bk: Backend, forward: Callable[[list[Any]], Any], arrays: list[np.nda
            iterations: int, schedule: Callable[[int], float] | None = None) -> Result:
     params = [bk.tensor(a.copy(), True) for a in arrays]
     optimizer = bk.sgd(params, lr)
+    step = record_step(lambda: forward(params)) if bk.replay else None
     for i in range(iterations):
         if schedule is not None:
             bk.set_lr(optimizer, schedule(i))
-        J = forward(params)
-        optimizer.zero_grad()
-        J.backward()
+        if step is not None:
+            optimizer.zero_grad()
+            J = step()
+        else:
+            J = forward(params)
+            optimizer.zero_grad()
+            J.backward()
         optimizer.step()
     return J.item(), [bk.to_numpy(p) for p in params]
 
@@ -234,6 +242,7 @@ class Workload:
     numpy: Callable[[], Result]
     target: float | None
     repeats: int
+    replayable: bool = True  # a training loop; W4 builds one graph once, so there is nothing to replay
 
 
 @dataclass
@@ -251,6 +260,9 @@ class Row:
     same_result: bool
     torch_ratio: float | None = None
     pairs: list[float] = field(default_factory=list)
+    replay_ratio: float | None = None  # the engine with record_step, over the same numpy times
+    replay_relative_difference: float | None = None
+    replay_same_result: bool | None = None
 
 
 def workloads(quick: bool = False) -> list[Workload]:
@@ -279,7 +291,8 @@ def workloads(quick: bool = False) -> list[Workload]:
                  lambda: _two_layer_numpy(X_flower, Y_flower, tanh_init, "tanh", 1.2, flower),
                  3.0, 3 if quick else 7),
         Workload("W4", f"scalar chain x ← 1.0001·x + 0.001, {chain:,} steps, then backward",
-                 lambda bk: _chain(bk, chain), lambda: _chain_numpy(chain), 60.0, 3 if quick else 7),
+                 lambda bk: _chain(bk, chain), lambda: _chain_numpy(chain), 60.0, 3 if quick else 7,
+                 replayable=False),
         Workload("W5", "moons MLP 2 → 16 → 16 → 1 (ReLU), max-margin + L2, 20 steps",
                  lambda bk: _max_margin(bk, X_moons, y_moons, moons_init, 1e-4, 20),
                  lambda: _max_margin_numpy(X_moons, y_moons, moons_init, 1e-4, 20), 3.0, 5 if quick else 15),
@@ -308,11 +321,16 @@ def _relative_difference(a: Result, b: Result) -> float:
 
 
 def measure(workload: Workload, memory: bool = True, torch: Backend | None = None) -> Row:
-    """Warm up, then time engine and numpy (and torch) in turn; ratios are medians of the rounds'."""
+    """Warm up, then time engine and numpy (then the replay and torch) in turn; ratios are medians
+    of the rounds'."""
     def engine() -> Result:
         return workload.run(ENGINE)
 
-    contenders = [engine, workload.numpy] + ([lambda: workload.run(torch)] if torch else [])
+    contenders = [engine, workload.numpy]
+    if workload.replayable:
+        contenders.append(lambda: workload.run(REPLAY))
+    if torch:
+        contenders.append(lambda: workload.run(torch))
     for run in contenders:
         run()
     times: list[list[float]] = [[] for _ in contenders]
@@ -325,13 +343,17 @@ def measure(workload: Workload, memory: bool = True, torch: Backend | None = Non
             results.append(result)
     ratios = [[t / n for t, n in zip(column, times[1], strict=True)] for column in times]
     difference = _relative_difference(results[0], results[1])
+    replay_difference = _relative_difference(results[2], results[1]) if workload.replayable else None
     engine_mb = _peak_mb(engine) if memory else None
     numpy_mb = _peak_mb(workload.numpy) if memory else None
     return Row(workload.name, workload.description, statistics.median(times[0]),
                statistics.median(times[1]), statistics.median(ratios[0]), workload.target,
                engine_mb, numpy_mb,
                engine_mb / numpy_mb if engine_mb and numpy_mb else None, difference, difference <= 1e-9,
-               torch_ratio=statistics.median(ratios[2]) if torch else None, pairs=ratios[0])
+               torch_ratio=statistics.median(ratios[-1]) if torch else None, pairs=ratios[0],
+               replay_ratio=statistics.median(ratios[2]) if workload.replayable else None,
+               replay_relative_difference=replay_difference,
+               replay_same_result=None if replay_difference is None else replay_difference <= 1e-9)
 
 
 @dataclass
@@ -394,7 +416,8 @@ def format_dispatch(costs: dict[str, float]) -> str:
 def format_table(rows: list[Row]) -> str:
     torch = any(r.torch_ratio is not None for r in rows)
     header = (f"{'':4} {'engine s':>9} {'numpy s':>9} {'ratio':>7} {'target':>7} {'eng MB':>8} "
-              f"{'np MB':>8} {'mem×':>6} {'rel diff':>9}  same" + ("   torch ratio" if torch else ""))
+              f"{'np MB':>8} {'mem×':>6} {'rel diff':>9}  same  replay ratio  same"
+              + ("   torch ratio" if torch else ""))
     lines = [header]
     for r in rows:
         mem = (f"{r.engine_peak_mb:8.1f} {r.numpy_peak_mb:8.1f} {r.memory_ratio:6.2f}"
@@ -402,10 +425,14 @@ def format_table(rows: list[Row]) -> str:
         target = f"{r.target:7.2f}" if r.target else " " * 7
         line = (f"{r.name:4} {r.engine_seconds:9.4f} {r.numpy_seconds:9.4f} {r.ratio:7.2f} {target} {mem} "
                 f"{r.max_relative_difference:9.1e}  {'yes ' if r.same_result else 'NO  '}")
+        line += (f"  {r.replay_ratio:12.2f}  {'yes ' if r.replay_same_result else 'NO  '}"
+                 if r.replay_ratio is not None else " " * 20)
         lines.append(line + (f"   {r.torch_ratio:11.2f}" if r.torch_ratio is not None else ""))
     lines += [f"  {r.name}: {r.description}" for r in rows]
     lines.append("ratio = engine / hand-written numpy, the median over interleaved rounds; "
                  "MB = peak traced memory")
+    lines.append("replay ratio = the engine training with record_step (the first step recorded, the "
+                 "others replayed), over the same numpy times; W4 has no training step to replay")
     lines.append("target = the ratio this project aims to keep each workload under (a budget set by hand, "
                  "not a measurement); same = both ended at the same cost and parameters")
     return "\n".join(lines)

@@ -2,7 +2,7 @@
 
 Catch ``TinygradCourseError`` for anything this library raises on purpose; catch ``TypeError``,
 ``ValueError`` or ``IndexError`` as you would for numpy. Every message names what was wrong and what was
-expected.
+expected. ``ReplayWarning`` is the one warning kept here (it is not an error).
 """
 
 from __future__ import annotations
@@ -51,3 +51,8 @@ class FileAccessError(TinygradCourseError, OSError):
 
 class MissingDependencyError(TinygradCourseError, ImportError):
     """An optional dependency is not installed (matplotlib for the plots, h5py for ``data convert``)."""
+
+
+class ReplayWarning(UserWarning):
+    """``record_step``: a step runs eagerly instead of being replayed (hooks, ``no_grad()``,
+    ``detect_anomaly()``, or a value computed inside ``fn`` that a replay would freeze)."""

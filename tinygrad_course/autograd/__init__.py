@@ -16,7 +16,8 @@ imports them. Its modules, each depending only on those before it:
 
 - ``modes``: ``no_grad``, ``enable_grad``, ``detect_anomaly`` and the state they set;
 - ``graph``: ``Op``, ``Record``, the ``Node`` view, ``Version`` and ``tick`` (in-place tracking), ``Traced``;
-- ``backward``: ``unbroadcast``, ``topological_order``, ``propagate``, ``seed_gradient``, ``grad``.
+- ``backward``: ``unbroadcast``, ``topological_order``, ``propagate``, ``seed_gradient``, ``grad``;
+- ``recorded_step``: ``record_step``, a training step recorded once and replayed without the graph.
 """
 
 from .backward import grad, propagate, seed_gradient, topological_order, unbroadcast
@@ -29,11 +30,13 @@ from .modes import (
     no_grad,
     set_detect_anomaly,
 )
+from .recorded_step import RecordedStep, record_step
 
 __all__ = [
     "Node",
     "Op",
     "Record",
+    "RecordedStep",
     "Traced",
     "Version",
     "detect_anomaly",
@@ -43,6 +46,7 @@ __all__ = [
     "is_grad_enabled",
     "no_grad",
     "propagate",
+    "record_step",
     "seed_gradient",
     "set_detect_anomaly",
     "tick",

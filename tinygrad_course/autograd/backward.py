@@ -138,13 +138,15 @@ def propagate(
     create_graph: bool,
     accumulate: bool,
     wanted: Sequence[Tensor] = (),
+    rules_applied: list[tuple[Tensor, int]] | None = None,
 ) -> dict[int, Tensor]:
     """Run the chain rule from ``roots`` (with gradients ``seeds``) back to the leaves.
 
     With ``accumulate``, leaves add into ``.grad`` and every intermediate gets a fresh ``.grad``.
     Gradients of the ``wanted`` tensors are returned as Tensors (keyed by ``id``); without
     ``accumulate`` the pass visits only what lies between the roots and the wanted tensors.
-    A root given twice adds its seeds.
+    A root given twice adds its seeds. ``rules_applied``, if given, receives ``(tensor, i)`` for
+    each gradient pushed to ``tensor``'s parent ``i``, in the order applied (``record_step`` replays it).
 
     The backward rules are polymorphic: with ``create_graph`` they receive Tensors and are
     recorded like any forward op (so gradients can be differentiated again); otherwise they
@@ -234,6 +236,8 @@ def propagate(
                         parent_grad = rule(g, out, *inputs, **params) if params else rule(g, out, *inputs)
                     else:
                         parent_grad = op.vjp_each(i, g, out, *inputs, **(params or {}))
+                    if rules_applied is not None:
+                        rules_applied.append((tensor, i))
                     data = parent._data
                     if parent_grad.shape != data.shape:
                         parent_grad = unbroadcast(parent_grad, data.shape, op.name)
