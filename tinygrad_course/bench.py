@@ -289,13 +289,13 @@ def workloads(quick: bool = False) -> list[Workload]:
         Workload("W3", f"flower 2 → 4 (tanh) → 1, m = 400, {flower} iterations",
                  lambda bk: _two_layer(bk, X_flower, Y_flower, tanh_init, "tanh", 1.2, flower),
                  lambda: _two_layer_numpy(X_flower, Y_flower, tanh_init, "tanh", 1.2, flower),
-                 3.0, 3 if quick else 7),
+                 2.0, 3 if quick else 7),
         Workload("W4", f"scalar chain x ← 1.0001·x + 0.001, {chain:,} steps, then backward",
                  lambda bk: _chain(bk, chain), lambda: _chain_numpy(chain), 60.0, 3 if quick else 7,
                  replayable=False),
         Workload("W5", "moons MLP 2 → 16 → 16 → 1 (ReLU), max-margin + L2, 20 steps",
                  lambda bk: _max_margin(bk, X_moons, y_moons, moons_init, 1e-4, 20),
-                 lambda: _max_margin_numpy(X_moons, y_moons, moons_init, 1e-4, 20), 3.0, 5 if quick else 15),
+                 lambda: _max_margin_numpy(X_moons, y_moons, moons_init, 1e-4, 20), 2.0, 5 if quick else 15),
     ]
 
 
