@@ -247,3 +247,15 @@ def test_one_root_used_by_another_waits_for_it() -> None:
     y2 = y1 * x
     (g,) = tc.grad([y2, y1], x)  # d(x³ + x²)/dx = 3x² + 2x
     assert g.item() == 16.0
+
+
+def test_a_leaf_that_requires_grad_only_after_its_first_use_gets_its_gradient_in_one_piece() -> None:
+    a = Tensor(2.0)
+    w = Tensor(3.0, requires_grad=True)
+    y = a * w                   # recorded (w requires grad) while a did not
+    a.requires_grad = True
+    J = y + a * a               # dJ/da = w + 2a = 7, in two uses made before and after the switch
+    seen = []
+    a.register_hook(lambda g: seen.append(float(g.item())))
+    J.backward()
+    assert seen == [7.0] and a.grad == 7.0

@@ -32,7 +32,7 @@ class Record:
     ``_stamp`` (the modification clock when it was made) and its inputs: ``_first`` and, for a
     binary op, ``_second`` (None for a unary op). Slots, not a tuple of parents: a tuple would be
     one more object per op, alive as long as the graph, for Python's cycle collector to walk.
-    Every tensor counts its recorded uses in ``_users``, from which backward starts.
+    Every tensor counts in ``_users`` its uses by ops run in grad mode, from which backward starts.
     """
 
     __slots__ = ("_op", "_first", "_second", "_params", "_stamp", "_users")
@@ -266,8 +266,10 @@ class Op:
         if _grad_enabled.get():
             recorded = False
             for t in inputs:
+                # Every use, counted as the graph grows, so backward need not walk it to count;
+                # constants too: a tensor may be set to require grad after its first uses.
+                t._users += 1
                 if t.requires_grad:
-                    t._users += 1  # counted as the graph grows, so backward need not walk it to count
                     recorded = True
             if recorded:
                 # The node, folded into the result: no object of its own.
