@@ -65,10 +65,9 @@ class Optimizer:
         """One update of every parameter that has a gradient."""
         with no_grad():
             for i, p in enumerate(self.parameters):
-                if p.grad is None:
-                    continue
-                dw = p.grad._data if isinstance(p.grad, Tensor) else p.grad
-                self.update(i, p, dw)
+                grad = p.grad
+                if grad is not None:
+                    self.update(i, p, grad.data if isinstance(grad, Tensor) else grad)
 
     def update(self, i: int, p: Tensor, dw: np.ndarray) -> None:
         raise NotImplementedError

@@ -192,8 +192,11 @@ def propagate(
                     left = [waiting[key] for key in grads if needed is None or key in needed]
                     if not left:
                         break
-                    users = _count_users(left, all_tensors=False)
-                    ready = [t for t in left if users[id(t)] == 0]  # never empty: the graph has no cycle
+                    if all(t._op is None for t in left):  # only leaves (parameters): nothing left to wait for
+                        ready = left
+                    else:
+                        users = _count_users(left, all_tensors=False)
+                        ready = [t for t in left if users[id(t)] == 0]  # never empty: the graph has no cycle
                     continue
                 tensor = ready.pop()
                 g = grads.pop(id(tensor))  # under plain backward a numpy scalar where the tensor is 0-d
