@@ -431,8 +431,8 @@ def format_table(rows: list[Row]) -> str:
     lines += [f"  {r.name}: {r.description}" for r in rows]
     lines.append("ratio = engine / hand-written numpy, the median over interleaved rounds; "
                  "MB = peak traced memory")
-    lines.append("replay ratio = the engine training with record_step (the first step recorded, the "
-                 "others replayed), over the same numpy times; W4 has no training step to replay")
+    lines.append("replay ratio = the engine training with record_step (two steps eager, "
+                 "the rest replayed), over the same numpy times; W4 has no training step to replay")
     lines.append("target = the ratio this project aims to keep each workload under (a budget set by hand, "
                  "not a measurement); same = both ended at the same cost and parameters")
     return "\n".join(lines)
