@@ -281,11 +281,9 @@ class Tensor(TensorMath, autograd.Record):
             return
         if isinstance(current, Tensor) and isinstance(g, np.ndarray):
             current = current._data
-        total = current + g
-        # 0-d arrays add up to a numpy scalar; .grad stays an ndarray (or a Tensor).
-        self.grad = total if isinstance(total, (np.ndarray, Tensor)) else np.asarray(total)
+        self._grad = current + g  # 0-d arrays add up to a numpy scalar, which .grad turns into an array
 
-    def register_hook(self, hook: Callable[[Tensor], Any]) -> RemovableHandle:
+    def register_hook(self, hook: Callable[[Tensor], Any]) -> autograd.RemovableHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed during backward.
 
         The hook may return a replacement gradient (e.g. clipped); returns a handle whose
@@ -298,7 +296,7 @@ class Tensor(TensorMath, autograd.Record):
                                 "no gradient will ever reach it.")
         if self._hooks is None:
             self._hooks = {}
-        handle = RemovableHandle(self._hooks)
+        handle = autograd.RemovableHandle(self._hooks)
         self._hooks[handle.id] = hook
         return handle
 
@@ -427,27 +425,11 @@ def _own(array: np.ndarray, data: ArrayLike) -> np.ndarray:
     return array.copy()
 
 
-class RemovableHandle:
-    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
-
-    _next_id = 0
-
-    def __init__(self, hooks: dict[int, Any]) -> None:
-        RemovableHandle._next_id += 1
-        self.id = RemovableHandle._next_id
-        self._hooks = hooks
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
-
-
 # --------------------------------------------------------------------------- argument helpers
 
 
 def _values(other: Any) -> Any:
     return other._data if isinstance(other, Tensor) else other
-
-
 
 
 def _index(index: Any) -> Any:

@@ -15,13 +15,14 @@ it reads and writes and three methods — so it sits below ``tensor.py`` and ``o
 imports them. Its modules, each depending only on those before it:
 
 - ``modes``: ``no_grad``, ``enable_grad``, ``detect_anomaly`` and the state they set;
-- ``graph``: ``Op``, ``Record``, the ``Node`` view, ``Version`` and ``tick`` (in-place tracking), ``Traced``;
+- ``graph``: ``Op``, ``Record``, the ``Node`` view, ``Version`` and ``tick`` (in-place tracking),
+  ``RemovableHandle`` (hooks), ``Traced``;
 - ``backward``: ``unbroadcast``, ``topological_order``, ``propagate``, ``seed_gradient``, ``grad``;
 - ``recorded_step``: ``record_step``, a training step recorded once and replayed without the graph.
 """
 
 from .backward import grad, propagate, seed_gradient, topological_order, unbroadcast
-from .graph import Node, Op, Record, Traced, Version, tick
+from .graph import Node, Op, Record, RemovableHandle, Traced, Version, tick
 from .modes import (
     detect_anomaly,
     enable_grad,
@@ -37,6 +38,7 @@ __all__ = [
     "Op",
     "Record",
     "RecordedStep",
+    "RemovableHandle",
     "Traced",
     "Version",
     "detect_anomaly",

@@ -165,6 +165,20 @@ def _remember_origin(tensor: Tensor, origin: str) -> None:
     weakref.finalize(tensor, _origins.pop, id(tensor), None)
 
 
+class RemovableHandle:
+    """Returned by ``Tensor.register_hook``; ``remove()`` unregisters the hook (from ``_hooks``)."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict[int, Any]) -> None:
+        RemovableHandle._next_id += 1
+        self.id = RemovableHandle._next_id
+        self._hooks = hooks
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+
 class Node:
     """How a tensor was made — ``tensor.grad_fn``: the ``op``, its ``parents`` and its ``params``.
 
