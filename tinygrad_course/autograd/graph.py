@@ -263,12 +263,13 @@ class Op:
             return self.forward(*inputs, **params)  # a backward rule under plain backward()
         if _anomaly_enabled.get():
             return self._checked(inputs, params)
-        forward = self.forward
+        forward, arity, second = self.forward, len(inputs), None
         try:
-            if len(inputs) == 2:
-                data = (forward(first._data, inputs[1]._data, **params) if params
-                        else forward(first._data, inputs[1]._data))
-            elif len(inputs) == 1:
+            if arity == 2:
+                second = inputs[1]
+                data = (forward(first._data, second._data, **params) if params
+                        else forward(first._data, second._data))
+            elif arity == 1:
                 data = forward(first._data, **params) if params else forward(first._data)
             else:
                 data = forward(*[t._data for t in inputs], **params)
@@ -289,12 +290,9 @@ class Op:
                 # The node, folded into the result: no object of its own.
                 out.requires_grad = True
                 out._op = self
-                if len(inputs) == 1:
+                if arity <= 2 and self.vjp_each is None:
                     out._first = first
-                    out._second = None
-                elif len(inputs) == 2 and self.vjp_each is None:
-                    out._first = first
-                    out._second = inputs[1]
+                    out._second = second  # None for a unary op
                 else:
                     out._first = inputs
                     out._second = _VARIADIC
