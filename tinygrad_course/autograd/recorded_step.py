@@ -265,7 +265,7 @@ class _Program:
                     parent_grad = unbroadcast(parent_grad, shape, name)
                 elif to_leaf and parent_grad is g:
                     passed_through.add(id(g))
-                if parent_grad.dtype != dtype:  # mixed: float32 in, float32 out
+                if parent_grad.dtype is not dtype and parent_grad.dtype != dtype:  # float32 in, float32 out
                     parent_grad = parent_grad.astype(dtype)
                 grads[p] = parent_grad if first else grads[p] + parent_grad
         for k, leaf in self.grad_leaves:
