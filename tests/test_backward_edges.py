@@ -259,3 +259,15 @@ def test_a_leaf_that_requires_grad_only_after_its_first_use_gets_its_gradient_in
     a.register_hook(lambda g: seen.append(float(g.item())))
     J.backward()
     assert seen == [7.0] and a.grad == 7.0
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_roots_with_uses_outside_the_graph_wait_for_each_other(order) -> None:
+    x = Tensor(2.0, requires_grad=True)
+    y1 = x * x
+    y2 = y1 * x
+    outside = [y1 + 1.0, y2 + 1.0]  # both roots are used outside the graph of grad() below
+    calls = []
+    y1.register_hook(lambda g: calls.append(g.item()))
+    (g,) = tc.grad([y1, y2][::order], x)  # d(x² + x³)/dx = 2x + 3x²
+    assert g.item() == 16.0 and calls == [1.0 + 2.0] and len(outside) == 2  # dJ/dy1 = 1 + x

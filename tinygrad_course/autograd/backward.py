@@ -154,14 +154,15 @@ def propagate(
     """
     plain = not create_graph
     grads: dict[int, Any] = {}
-    waiting: dict[int, Tensor] = {}  # the tensors behind the keys of grads
+    waiting: dict[int, Tensor] = {}  # the leaves behind keys of grads
     unique_roots: list[Tensor] = []
     for root, seed in zip(roots, seeds, strict=True):
         value = seed._data if plain else seed
         previous = grads.get(id(root))
         if previous is None:
             unique_roots.append(root)
-            waiting[id(root)] = root
+            if root._op is None:
+                waiting[id(root)] = root
         grads[id(root)] = value if previous is None else previous + value
     wanted_ids = {id(t) for t in wanted}
     needed = None if accumulate else _needed(unique_roots, wanted)
@@ -181,22 +182,24 @@ def propagate(
             # Kahn's second half, merged into the chain rule: a tensor is ready once every op
             # that used it has passed its gradient back (the order of topological_order, reversed).
             # The uses were counted as the graph grew (_users), which saves a walk to count them.
-            # A tensor that also has uses outside this graph (a result that J does not use, a
-            # parameter used by several forward passes) never gets ready that way: what is left
-            # when nothing is ready is counted exactly, and finished the same way.
+            # A tensor that also has uses outside this graph (a parameter used by several forward
+            # passes, a result that J does not use) never gets ready that way: when nothing is
+            # ready, leaves left over are finished as they are, and anything else counted exactly.
             users: dict[int, int] = {}
             ready = [root for root in unique_roots
                      if root._users == 0 and (needed is None or id(root) in needed)]
             while True:
                 if not ready:
-                    left = [waiting[key] for key in grads if needed is None or key in needed]
+                    left = [key for key in grads if needed is None or key in needed]
                     if not left:
                         break
-                    if all(t._op is None for t in left):  # only leaves (parameters): nothing left to wait for
-                        ready = left
-                    else:
-                        users = _count_users(left, all_tensors=False)
-                        ready = [t for t in left if users[id(t)] == 0]  # never empty: the graph has no cycle
+                    if all(key in waiting for key in left):  # only leaves (parameters): nothing to wait for
+                        ready = [waiting[key] for key in left]
+                    else:  # a result with uses outside the graph: find what is left, and count exactly
+                        rest = [t for t in topological_order(unique_roots) if id(t) in grads and
+                                (needed is None or id(t) in needed)]
+                        users = _count_users(rest, all_tensors=False)
+                        ready = [t for t in rest if users[id(t)] == 0]  # never empty: the graph has no cycle
                     continue
                 tensor = ready.pop()
                 g = grads.pop(id(tensor))  # under plain backward a numpy scalar where the tensor is 0-d
@@ -253,7 +256,8 @@ def propagate(
                     previous = grads.get(key)
                     if previous is None:
                         grads[key] = parent_grad
-                        waiting[key] = parent
+                        if parent._op is None:
+                            waiting[key] = parent
                     else:
                         grads[key] = previous + parent_grad
                     remaining = users.get(key, parent._users) - 1
