@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 
-from tinygrad_course import bench
+from tinygrad_course import bench, bench_numpy
 from tinygrad_course.__main__ import main
 
 
@@ -35,7 +35,7 @@ def test_hand_written_numpy_matches_the_course_formulas_on_one_step():
     # The reference itself is checked: one step of the numpy W3 equals autograd's gradient step.
     X, Y = np.random.RandomState(0).randn(2, 5), np.array([[0.0, 1.0, 1.0, 0.0, 1.0]])
     init = bench._small_init([2, 3, 1], seed=0, scale=0.5)
-    numpy_cost, numpy_params = bench._two_layer_numpy(X, Y, init, "tanh", 0.1, 1)
+    numpy_cost, numpy_params = bench_numpy.two_layer(X, Y, init, "tanh", 0.1, 1)
     engine_cost, engine_params = bench._two_layer(bench.ENGINE, X, Y, init, "tanh", 0.1, 1)
     assert numpy_cost == engine_cost or abs(numpy_cost - engine_cost) < 1e-12
     for a, b in zip(numpy_params, engine_params, strict=True):

@@ -1,9 +1,9 @@
 """The benchmark: each workload through the engine and through hand-written numpy, side by side.
 
 The course teaches backprop by writing the gradients by hand (``dZ2 = A2 − Y``, ...). That code
-is the floor an autograd engine is measured against. Both versions start from the same arrays,
-run interleaved (A B A B … after a warm-up) in one process, and must end at the same cost and
-parameters. ``python -m tinygrad_course bench`` prints the table; ``--quick`` runs small sizes.
+(``bench_numpy``) is the floor an autograd engine is measured against. Both versions start from
+the same arrays, run interleaved (A B A B … after a warm-up) in one process, and must end at the
+same cost and parameters. ``python -m tinygrad_course bench`` prints the table; ``--quick`` runs small sizes.
 """
 
 from __future__ import annotations
@@ -21,14 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from . import datasets
+from . import bench_numpy, datasets
 from . import functional as F
 from .autograd import record_step
+from .bench_numpy import Result
 from .optim import SGD
 from .tensor import Tensor
-
-Result = tuple[float, list[np.ndarray]]  # the final cost (or value) and the final parameters
-
 
 # --------------------------------------------------------------------------- the workloads' data
 
@@ -153,84 +151,6 @@ def _max_margin(bk: Backend, X: np.ndarray, y: np.ndarray, init: list[np.ndarray
     return _train(bk, forward, init, 1.0, steps, schedule=lambda k: 1.0 - 0.9 * k / 100)
 
 
-# --------------------------------------------------------------------------- hand-written numpy
-
-
-def _sigmoid(Z: np.ndarray) -> np.ndarray:
-    return 1 / (1 + np.exp(-Z))
-
-
-def _cost(A: np.ndarray, Y: np.ndarray) -> float:
-    return float(-np.mean(Y * np.log(A) + (1 - Y) * np.log(1 - A)))
-
-
-def _logistic_numpy(X: np.ndarray, Y: np.ndarray, lr: float, iterations: int) -> Result:
-    m = X.shape[1]
-    w, b = np.zeros((X.shape[0], 1)), np.zeros((1, 1))
-    for _ in range(iterations):
-        A = _sigmoid(w.T @ X + b)
-        cost = _cost(A, Y)
-        dZ = A - Y
-        dw, db = X @ dZ.T / m, np.sum(dZ, keepdims=True) / m
-        w -= lr * dw
-        b -= lr * db
-    return cost, [w, b]
-
-
-def _two_layer_numpy(X: np.ndarray, Y: np.ndarray, init: list[np.ndarray], hidden: str, lr: float,
-                     iterations: int) -> Result:
-    m = X.shape[1]
-    W1, b1, W2, b2 = (a.copy() for a in init)
-    for _ in range(iterations):
-        Z1 = W1 @ X + b1
-        A1 = np.maximum(Z1, 0) if hidden == "relu" else np.tanh(Z1)
-        A2 = _sigmoid(W2 @ A1 + b2)
-        cost = _cost(A2, Y)
-        dZ2 = A2 - Y
-        dW2, db2 = dZ2 @ A1.T / m, np.sum(dZ2, axis=1, keepdims=True) / m
-        dA1 = W2.T @ dZ2
-        dZ1 = dA1 * (Z1 > 0) if hidden == "relu" else dA1 * (1 - A1**2)
-        dW1, db1 = dZ1 @ X.T / m, np.sum(dZ1, axis=1, keepdims=True) / m
-        W1 -= lr * dW1
-        b1 -= lr * db1
-        W2 -= lr * dW2
-        b2 -= lr * db2
-    return cost, [W1, b1, W2, b2]
-
-
-def _chain_numpy(steps: int) -> Result:
-    x = np.float64(1.0)
-    for _ in range(steps):
-        x = x * 1.0001 + 0.001
-    grad = np.float64(1.0)
-    for _ in range(steps):  # dx_{k+1}/dx_k = 1.0001, multiplied back along the chain
-        grad = grad * 1.0001
-    return float(x), [np.asarray(grad)]
-
-
-def _max_margin_numpy(X: np.ndarray, y: np.ndarray, init: list[np.ndarray], alpha: float,
-                      steps: int) -> Result:
-    m = X.shape[1]
-    p = [a.copy() for a in init]
-    for k in range(steps):
-        W1, b1, W2, b2, W3, b3 = p
-        Z1 = W1 @ X + b1
-        A1 = np.maximum(Z1, 0)
-        Z2 = W2 @ A1 + b2
-        A2 = np.maximum(Z2, 0)
-        margins = 1 - y * (W3 @ A2 + b3)
-        cost = float(np.maximum(margins, 0).mean() + alpha * sum(np.sum(q * q) for q in p))
-        dS = -y * (margins > 0) / m
-        dZ2 = (W3.T @ dS) * (Z2 > 0)
-        dZ1 = (W2.T @ dZ2) * (Z1 > 0)
-        grads = [dZ1 @ X.T, dZ1.sum(axis=1, keepdims=True), dZ2 @ A1.T, dZ2.sum(axis=1, keepdims=True),
-                 dS @ A2.T, dS.sum(axis=1, keepdims=True)]
-        lr = 1.0 - 0.9 * k / 100
-        for q, g in zip(p, grads, strict=True):
-            q -= lr * (g + 2 * alpha * q)
-    return cost, p
-
-
 # --------------------------------------------------------------------------- the table
 
 
@@ -281,21 +201,22 @@ def workloads(quick: bool = False) -> list[Workload]:
     return [
         Workload("W1", f"logistic regression, X (12288, 209), {big} iterations",
                  lambda bk: _logistic(bk, X_cat, Y_cat, 0.005, big),
-                 lambda: _logistic_numpy(X_cat, Y_cat, 0.005, big), 1.10, 1 if quick else 5),
+                 lambda: bench_numpy.logistic(X_cat, Y_cat, 0.005, big), 1.10, 1 if quick else 5),
         Workload("W2", f"12288 → 7 (ReLU) → 1, m = 209, {big} iterations",
                  lambda bk: _two_layer(bk, X_cat, Y_cat, relu_init, "relu", 0.0075, big),
-                 lambda: _two_layer_numpy(X_cat, Y_cat, relu_init, "relu", 0.0075, big),
+                 lambda: bench_numpy.two_layer(X_cat, Y_cat, relu_init, "relu", 0.0075, big),
                  1.10, 1 if quick else 5),
         Workload("W3", f"flower 2 → 4 (tanh) → 1, m = 400, {flower} iterations",
                  lambda bk: _two_layer(bk, X_flower, Y_flower, tanh_init, "tanh", 1.2, flower),
-                 lambda: _two_layer_numpy(X_flower, Y_flower, tanh_init, "tanh", 1.2, flower),
+                 lambda: bench_numpy.two_layer(X_flower, Y_flower, tanh_init, "tanh", 1.2, flower),
                  2.0, 3 if quick else 7),
         Workload("W4", f"scalar chain x ← 1.0001·x + 0.001, {chain:,} steps, then backward",
-                 lambda bk: _chain(bk, chain), lambda: _chain_numpy(chain), 60.0, 3 if quick else 7,
+                 lambda bk: _chain(bk, chain), lambda: bench_numpy.chain(chain), 60.0, 3 if quick else 7,
                  replayable=False),
         Workload("W5", "moons MLP 2 → 16 → 16 → 1 (ReLU), max-margin + L2, 20 steps",
                  lambda bk: _max_margin(bk, X_moons, y_moons, moons_init, 1e-4, 20),
-                 lambda: _max_margin_numpy(X_moons, y_moons, moons_init, 1e-4, 20), 2.0, 5 if quick else 15),
+                 lambda: bench_numpy.max_margin(X_moons, y_moons, moons_init, 1e-4, 20),
+                 2.0, 5 if quick else 15),
     ]
 
 
