@@ -269,12 +269,23 @@ def propagate(
     for tensor, g in zip(intermediates, intermediate_grads, strict=True):
         tensor._grad = g  # .grad hands out an ndarray where this is a 0-d result's numpy scalar
     for tensor, g in zip(leaves, leaf_grads, strict=True):
-        # A leaf keeps its .grad across steps and may be edited (clipped) in place: it gets an
-        # array of its own, never one shared with another tensor.
-        if plain and (id(g) in passed_through or g.base is not None):
-            g = g.copy()
-        tensor._accumulate(g)
+        if plain:
+            accumulate_own(tensor, g, passed_through)
+        else:
+            tensor._accumulate(g)
     return found
+
+
+def accumulate_own(leaf: Tensor, g: Any, passed_through: set[int]) -> None:
+    """Add the array ``g`` into ``leaf.grad``, as an array of the leaf's own.
+
+    A leaf keeps its ``.grad`` across steps and may edit it in place (clipping), so it never shares
+    one with another tensor: ``g`` is copied where a rule handed it on unchanged (its id is in
+    ``passed_through``: ``+`` gives g to both sides) or where it is a view of another array.
+    """
+    if id(g) in passed_through or g.base is not None:
+        g = g.copy()
+    leaf._accumulate(g)
 
 
 def _checked_vjp(tensor: Tensor, i: int, g: Any, out: Any, inputs: Sequence[Any]) -> Any:

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import GradientError, InputTypeError, ReplayWarning
 from . import graph
-from .backward import propagate, seed_gradient, topological_order, unbroadcast
+from .backward import accumulate_own, propagate, seed_gradient, topological_order, unbroadcast
 from .graph import Tensor
 from .modes import _anomaly_enabled, _grad_enabled
 
@@ -269,11 +269,7 @@ class _Program:
                     parent_grad = parent_grad.astype(dtype)
                 grads[p] = parent_grad if first else grads[p] + parent_grad
         for k, leaf in self.grad_leaves:
-            g = grads[k]
-            if type(g) is not np.ndarray:
-                g = np.asarray(g)
-            # A leaf's .grad is its own array, never one shared with another tensor (propagate's rule).
-            leaf._accumulate(g.copy() if id(g) in passed_through or g.base is not None else g)
+            accumulate_own(leaf, grads[k], passed_through)
         return self.wrap(values[-1])
 
 
