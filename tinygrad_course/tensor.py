@@ -271,9 +271,8 @@ class Tensor(TensorMath, autograd.Record):
         autograd.propagate([self], [seed], create_graph, accumulate=True)
 
     def _accumulate(self, g: np.ndarray | np.generic | Tensor) -> None:
-        if isinstance(g, np.generic):  # a 0-d gradient, as numpy's arithmetic returns it
-            g = np.asarray(g)
-        if isinstance(g, np.ndarray) and g.dtype != self._data.dtype:
+        # g may be a 0-d result's numpy scalar: .grad makes the array when it is read.
+        if not isinstance(g, Tensor) and g.dtype != self._data.dtype:
             g = g.astype(self._data.dtype)
         current = self._grad
         if current is None:
