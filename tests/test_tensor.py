@@ -23,6 +23,9 @@ def test_dtype_argument():
     assert Tensor(1.0, dtype=np.float64).dtype == np.float64
     with pytest.raises(tc.InputTypeError, match="expected a float dtype"):
         Tensor(1.0, dtype="int32")
+    for unreadable in ("0@", "0)"):  # numpy raises ValueError and SyntaxError for these strings
+        with pytest.raises(tc.InputTypeError, match="expected a float dtype"):
+            Tensor(1.0, dtype=unreadable)
 
 
 @pytest.mark.parametrize(

@@ -106,6 +106,7 @@ def test_every_domain_is_documented() -> None:
          "unknown domain 'negative'; the domains are real"),
         (lambda: tensors(domain="real", elements=st.floats()), InputValueError, "not both"),
         (lambda: tensors(dtype=np.int64), InputTypeError, "dtype must be float64, float32 or float16"),
+        (lambda: tensors(dtype="0@"), InputTypeError, "dtype must be float64, float32 or float16"),
         (lambda: tensors(shape="2x3"), InputTypeError, "shape must be a tuple"),
         (lambda: tensors(elements=[1.0]), InputTypeError, "elements must be a hypothesis strategy"),
         (lambda: tensors(requires_grad="no"), InputTypeError,

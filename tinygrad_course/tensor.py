@@ -32,7 +32,7 @@ _ACCEPTED = "a number, a nested list of numbers, a numpy array of numbers, or a 
 def _parse_dtype(dtype: Any) -> np.dtype:
     try:
         parsed = np.dtype(dtype)
-    except TypeError:
+    except (TypeError, ValueError, SyntaxError):  # np.dtype("0@") is a ValueError, some strings a SyntaxError
         parsed = None
     # np.dtype(None) == float64, so an unreadable dtype must not be compared as None.
     if parsed is None or parsed not in _FLOAT_DTYPES:

@@ -140,9 +140,9 @@ def tensors(shape: ShapeArgument = None, dtype: Any = np.float64,
         )
     try:
         parsed = np.dtype(dtype)
-    except TypeError:
+    except (TypeError, ValueError, SyntaxError):  # np.dtype("0@") is a ValueError, some strings a SyntaxError
         parsed = None
-    if parsed not in _FLOAT_DTYPES:
+    if parsed is None or parsed not in _FLOAT_DTYPES:  # None == float64 for numpy: ask for None first
         raise InputTypeError(f"tensors: dtype must be float64, float32 or float16, got {dtype!r}.")
     if shape is None:
         shape_strategy: st.SearchStrategy[Shape] = shapes()
